@@ -1,0 +1,52 @@
+"""Kessai: a hosted checkout for Japanese and Korean shoppers.
+
+``create_app`` reads like a table of contents: configuration, extensions, blueprints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_compress import Compress
+
+from . import config, csrf, errors, i18n, security, themes
+from .db import db
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(themes.STATIC_DIR), static_url_path="/static")
+    app.jinja_environment = themes.ThemedEnvironment  # type: ignore[assignment]
+    app.jinja_options = {"loader": themes.ThemeLoader(), "autoescape": True,
+                         "trim_blocks": True, "lstrip_blocks": True}
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    themes.init_app(app)
+    errors.init_app(app)
+    Compress(app)
+
+    from . import api, gateway_events, pay, site
+    from .gateway import pages as sandbox_pages
+
+    app.register_blueprint(site.bp)
+    app.register_blueprint(site.assets)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pay.bp)
+    app.register_blueprint(gateway_events.bp)
+    if not app.config["GATEWAY_URL"]:
+        app.register_blueprint(sandbox_pages.bp)
+    if app.config["DEMO_ENABLED"]:
+        from . import demo
+
+        app.register_blueprint(demo.bp)
+    if app.config.get("PREVIEW_ENABLED"):
+        from . import preview
+
+        app.register_blueprint(preview.bp)
+    return app

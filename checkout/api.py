@@ -1,0 +1,185 @@
+"""The merchant API (``/v1``): JSON in, JSON out, Bearer secret keys, idempotency keys.
+
+Every error is ``{"error": {"type", "code", "message", "param"}}``; no HTML, no 500 for bad
+input. See docs/api.md and docs/openapi.yaml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from .csrf import csrf_exempt
+from .db import get_db
+from .ids import hash_secret
+from .models import CheckoutSession, IdempotencyRecord, Merchant
+from .sessions import (
+    ApiError,
+    create_session,
+    expire_if_overdue,
+    expire_session,
+    parse_create_params,
+    session_to_api,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+
+
+@bp.before_request
+def authenticate() -> Response | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return error_response(ApiError(401, "authentication_required",
+                                       "Send your secret key as 'Authorization: Bearer sk_test_…'.",
+                                       type="authentication_error"))
+    merchant = get_db().scalar(select(Merchant).where(Merchant.secret_key_hash == hash_secret(key.strip())))
+    if merchant is None:
+        return error_response(ApiError(401, "invalid_api_key", "The API key is not valid.",
+                                       type="authentication_error"))
+    g.merchant = merchant
+    return None
+
+
+@csrf_exempt
+@bp.post("/checkout/sessions")
+def create_checkout_session() -> Response:
+    raw = request.get_data(cache=True)
+    body = _json_body(raw)
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return _create(body)
+    if not 1 <= len(key) <= 255:
+        raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key must be 1–255 characters.")
+    return _idempotent(key, body, lambda: _create(body))
+
+
+@bp.get("/checkout/sessions/<session_id>")
+def retrieve_checkout_session(session_id: str) -> Response:
+    checkout = _own_session(session_id)
+    return _json(session_to_api(checkout))
+
+
+@csrf_exempt
+@bp.post("/checkout/sessions/<session_id>/expire")
+def expire_checkout_session(session_id: str) -> Response:
+    db = get_db()
+    checkout = _own_session(session_id)
+    if not expire_session(db, checkout):
+        raise ApiError(409, "session_not_open",
+                       f"Only an open session can be expired; this one is {checkout.status}.")
+    db.commit()
+    return _json(session_to_api(checkout))
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def _create(body: Any) -> Response:
+    db = get_db()
+    fields = parse_create_params(body, g.merchant)
+    checkout = create_session(db, g.merchant, fields)
+    db.commit()
+    return _json(session_to_api(checkout))
+
+
+def _own_session(session_id: str) -> CheckoutSession:
+    db = get_db()
+    checkout = db.get(CheckoutSession, session_id)
+    if checkout is None or checkout.merchant_id != g.merchant.id:
+        raise ApiError(404, "resource_missing", f"No such checkout session: {session_id}.", "id")
+    expire_if_overdue(db, checkout)
+    return checkout
+
+
+def _json_body(raw: bytes) -> Any:
+    if not raw.strip():
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from exc
+
+
+def _idempotent(key: str, body: Any, handler: Any) -> Response:
+    """Same key + same body → the stored response; same key + other body → 409."""
+    db = get_db()
+    fingerprint = hashlib.sha256(
+        (request.path + "\n" + json.dumps(body, sort_keys=True)).encode()
+    ).hexdigest()
+    record = db.get(IdempotencyRecord, (g.merchant.id, key))
+    if record is None:
+        db.add(IdempotencyRecord(merchant_id=g.merchant.id, key=key, request_fingerprint=fingerprint))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            record = db.get(IdempotencyRecord, (g.merchant.id, key))
+    if record is not None:
+        if record.request_fingerprint != fingerprint:
+            raise ApiError(409, "idempotency_key_reused",
+                           "This Idempotency-Key was used with a different request.", type="idempotency_error")
+        if record.response_status is None:
+            raise ApiError(409, "idempotency_key_in_use",
+                           "A request with this Idempotency-Key is still being processed.",
+                           type="idempotency_error")
+        response = Response(record.response_body, status=record.response_status,
+                            mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        response = handler()
+    except ApiError:
+        # Validation failed before anything happened: the key may be reused (as Stripe does).
+        db.rollback()
+        stale = db.get(IdempotencyRecord, (g.merchant.id, key))
+        if stale is not None:
+            db.delete(stale)
+            db.commit()
+        raise
+    stored = db.get(IdempotencyRecord, (g.merchant.id, key))
+    assert stored is not None
+    stored.response_status = response.status_code
+    stored.response_body = response.get_data(as_text=True)
+    db.commit()
+    return response
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    return _json(error.to_json(), error.status)
+
+
+@bp.errorhandler(ApiError)
+def handle_api_error(error: ApiError) -> Response:
+    return error_response(error)
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "resource_missing",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def http_error_as_json(exc: HTTPException) -> Response:
+    """Used by the app for any HTTP error under /v1 (including unrouted paths)."""
+    status = exc.code or 500
+    code = HTTP_CODES.get(status, "api_error")
+    message = {
+        404: "No such endpoint.",
+        405: "Method not allowed for this endpoint.",
+        413: "The request body is too large.",
+    }.get(status, exc.description or "Request failed.")
+    error_type = "api_error" if status >= 500 else "invalid_request_error"
+    return _json({"error": {"type": error_type, "code": code, "message": message, "param": None}}, status)

@@ -1,0 +1,172 @@
+"""The ``kessai`` command: serve, worker, db, merchants, sandbox-gateway, preview."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+
+from .config import from_environment
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from . import create_app
+
+    return create_app()
+
+
+@click.group()
+def main() -> None:
+    """Kessai — hosted checkout for Japanese and Korean shoppers."""
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server binds all
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="$PORT or 8000")
+@click.option("--workers", default=lambda: int(os.environ.get("KESSAI_WEB_WORKERS", "2")), show_default=True)
+@click.option("--with-worker/--no-worker", default=False, help="Also run the webhook worker.")
+def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
+    """Serve Kessai with gunicorn."""
+    worker = None
+    if with_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "checkout.cli", "worker"])  # noqa: S603
+    command = [
+        sys.executable, "-m", "gunicorn", "wsgi:app",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+        "--access-logfile", "-", "--chdir", str(_project_root()),
+    ]
+    try:
+        sys.exit(subprocess.call(command))  # noqa: S603
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+def _project_root() -> str:
+    from .config import PROJECT_ROOT
+
+    return str(PROJECT_ROOT)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one tick and exit.")
+def worker(once: bool) -> None:
+    """Deliver webhooks and expire overdue sessions."""
+    from .worker import run_forever, run_once
+
+    app = _app()
+    if once:
+        click.echo(json.dumps(run_once(app)))
+    else:
+        run_forever(app)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (Alembic)."""
+    from .migrate import upgrade
+
+    url = from_environment()["DATABASE_URL"]
+    upgrade(url, revision)
+    click.echo(f"database at {revision}: {url.split('@')[-1]}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    from .migrate import downgrade
+
+    downgrade(from_environment()["DATABASE_URL"], revision)
+
+
+@main.group()
+def merchants() -> None:
+    """Merchant accounts."""
+
+
+@merchants.command("create")
+@click.option("--name", required=True)
+@click.option("--origin", "origins", multiple=True, help="Origin allowed to embed the checkout.")
+@click.option("--webhook-url")
+@click.option("--theme")
+@click.option("--locale", "default_locale")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def merchants_create(name: str, origins: tuple[str, ...], webhook_url: str | None,
+                     theme: str | None, default_locale: str | None, as_json: bool) -> None:
+    """Create a merchant; prints its secret key once (only the hash is stored)."""
+    from .db import get_db
+    from .merchants import create_merchant
+    from .themes import theme_exists
+
+    if theme and not theme_exists(theme):
+        raise click.BadParameter(f"no theme named {theme!r}", param_hint="--theme")
+    app = _app()
+    with app.app_context():
+        session = get_db()
+        try:
+            merchant, secret = create_merchant(session, name, list(origins), webhook_url, theme,
+                                               default_locale)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--origin") from exc
+        session.commit()
+        data = {"id": merchant.id, "secret_key": secret, "webhook_secret": merchant.webhook_secret}
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+@merchants.command("ensure-demo")
+def merchants_ensure_demo() -> None:
+    """Create the demo merchant if none exists."""
+    from .demo import ensure_demo_merchant
+
+    app = _app()
+    with app.app_context():
+        merchant, created = ensure_demo_merchant()
+        click.echo(f"demo merchant {merchant.id} {'created' if created else 'exists'}")
+
+
+@main.command("sandbox-gateway")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+@click.option("--database-url", envvar="KESSAI_SANDBOX_DATABASE_URL")
+@click.option("--events-url", envvar="KESSAI_SANDBOX_EVENTS_URL",
+              default="http://localhost:8000/gateway/events", show_default=True)
+@click.option("--public-url", envvar="KESSAI_SANDBOX_PUBLIC_URL")
+def sandbox_gateway(host: str, port: int, database_url: str | None, events_url: str,
+                    public_url: str | None) -> None:
+    """Serve the sandbox gateway over HTTP (the contract in docs/gateway-openapi.yaml)."""
+    from werkzeug.serving import run_simple
+
+    from .gateway.server import create_sandbox_app
+
+    secret = from_environment()["GATEWAY_SECRET"]
+    app = create_sandbox_app(database_url, secret=secret,
+                             public_url=public_url or f"http://localhost:{port}", events_url=events_url)
+    run_simple(host, port, app, threaded=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8002, show_default=True)
+def preview(host: str, port: int) -> None:
+    """Designer preview: every page state × theme × locale, with auto-reload."""
+    from .preview import run_preview
+
+    run_preview(host, port)
+
+
+if __name__ == "__main__":
+    main()

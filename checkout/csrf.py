@@ -1,0 +1,98 @@
+"""CSRF protection on every unsafe request, with explicit, visible exemptions.
+
+Tokens are HMACs over a *binding* and a time: on checkout pages the binding is the checkout
+session id (unguessable, and it works inside a merchant's iframe where third-party cookies are
+blocked); elsewhere it is a random per-browser id kept in a SameSite cookie. A view opts out
+only with ``@csrf_exempt`` (the merchant API uses bearer keys, gateway events are signed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request
+from flask.typing import ResponseReturnValue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BROWSER_COOKIE = "kessai_browser"
+TOKEN_FIELD = "csrf_token"
+TOKEN_HEADER = "X-CSRF-Token"
+MAX_AGE_SECONDS = 24 * 3600 + 3600  # a checkout session lives at most 24 h
+_exempt_views: set[str] = set()
+
+
+def csrf_exempt(view: F) -> F:
+    _exempt_views.add(f"{view.__module__}.{view.__name__}")
+    return view
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_protect)
+    app.after_request(_set_browser_cookie)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _binding() -> str:
+    checkout = g.get("csrf_binding")
+    if checkout:
+        return f"cs:{checkout}"
+    browser = request.cookies.get(BROWSER_COOKIE) or g.get("new_browser_id")
+    if not browser:
+        browser = g.new_browser_id = secrets.token_urlsafe(18)
+    return f"br:{browser}"
+
+
+def _sign(binding: str, issued: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"csrf|{binding}|{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token() -> str:
+    issued = int(time.time())
+    return f"{issued}.{_sign(_binding(), issued)}"
+
+
+def bind_to_checkout(session_id: str) -> None:
+    """Called by checkout views (before rendering and before checking) to bind the token."""
+    g.csrf_binding = session_id
+
+
+def token_is_valid(token: str | None) -> bool:
+    if not token or "." not in token:
+        return False
+    issued_text, _, signature = token.partition(".")
+    if not issued_text.isdigit() or time.time() - int(issued_text) > MAX_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(signature, _sign(_binding(), int(issued_text)))
+
+
+def _protect() -> ResponseReturnValue | None:
+    # Checkout pages bind their tokens to the session id in their URL (``<session_id>``).
+    session_id = (request.view_args or {}).get("session_id")
+    if session_id:
+        bind_to_checkout(session_id)
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or f"{view.__module__}.{view.__name__}" in _exempt_views:
+        return None
+    token = request.form.get(TOKEN_FIELD) or request.headers.get(TOKEN_HEADER)
+    if not token_is_valid(token):
+        abort(400, description="csrf")
+    return None
+
+
+def _set_browser_cookie(response: Any) -> Any:
+    new_id = g.get("new_browser_id")
+    if new_id:
+        response.set_cookie(
+            BROWSER_COOKIE, new_id, httponly=True, samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False), max_age=30 * 86400,
+        )
+    return response

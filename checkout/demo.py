@@ -1,0 +1,125 @@
+"""A demo shop (``/demo``) so a newcomer sees the whole flow in a minute.
+
+It behaves like a merchant's server: it calls Kessai's real merchant API (in-process WSGI, with
+the demo merchant's secret key), sends the shopper to the returned ``url``, shows the session
+fetched from the API on its success page, and receives signed webhooks at ``/demo/webhook``.
+Off in production (``KESSAI_DEMO=0``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from sqlalchemy import select
+from werkzeug.test import Client
+
+from .csrf import csrf_exempt
+from .db import get_db
+from .ids import hash_secret
+from .models import Merchant, WebhookEvent
+from .pages import render_page
+from .webhooks import SIGNATURE_HEADER, verify
+
+bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+DEMO_ORDERS = {
+    "jp": {
+        "currency": "JPY", "locale": "auto",
+        "line_items": [{"name": "抹茶ラテ ギフトセット", "quantity": 1, "unit_amount": 9800},
+                       {"name": "送料", "quantity": 1, "unit_amount": 3000}],
+    },
+    "kr": {
+        "currency": "KRW", "locale": "auto",
+        "line_items": [{"name": "한방 스킨케어 세트", "quantity": 1, "unit_amount": 59000},
+                       {"name": "배송비", "quantity": 1, "unit_amount": 3000}],
+    },
+}
+
+
+def demo_secret_key() -> str:
+    """Derived from the server secret, so the demo can use its key while only the hash is
+    stored (like every merchant's)."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "sk_test_demo_" + hmac.new(secret, b"kessai-demo-merchant", hashlib.sha256).hexdigest()[:40]
+
+
+def ensure_demo_merchant() -> tuple[Merchant, bool]:
+    db = get_db()
+    key_hash = hash_secret(demo_secret_key())
+    merchant = db.scalar(select(Merchant).where(Merchant.is_demo.is_(True)))
+    public_url = current_app.config["PUBLIC_URL"]
+    if merchant is not None:
+        merchant.secret_key_hash = key_hash  # the server secret may have changed
+        merchant.webhook_url = f"{public_url}/demo/webhook"
+        db.commit()
+        return merchant, False
+    from .merchants import create_merchant
+
+    merchant, _secret = create_merchant(
+        db, name="Kessai Demo Shop", origins=[public_url], webhook_url=f"{public_url}/demo/webhook",
+        secret_key=demo_secret_key(), is_demo=True,
+    )
+    db.commit()
+    return merchant, True
+
+
+def _call_api(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    client = Client(current_app)
+    response = client.open(
+        path, method=method, json=body,
+        headers={"Authorization": f"Bearer {demo_secret_key()}"},
+        base_url=current_app.config["PUBLIC_URL"],
+    )
+    return response.status_code, json.loads(response.get_data(as_text=True))
+
+
+@bp.get("/")
+def shop() -> Any:
+    return render_page("demo/shop.html", orders=DEMO_ORDERS)
+
+
+@bp.post("/checkout/<order>")
+def start_checkout(order: str) -> Any:
+    if order not in DEMO_ORDERS:
+        return redirect(url_for("demo.shop"), code=303)
+    ensure_demo_merchant()
+    base = current_app.config["PUBLIC_URL"]
+    status, session = _call_api("POST", "/v1/checkout/sessions", {
+        **DEMO_ORDERS[order],
+        "success_url": f"{base}/demo/success?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{base}/demo/",
+        "metadata": {"demo_order": order},
+    })
+    if status != 200:
+        return render_page("demo/shop.html", orders=DEMO_ORDERS, error=session.get("error"), status=502)
+    return redirect(session["url"], code=303)
+
+
+@bp.get("/success")
+def success() -> Any:
+    session_id = request.args.get("session_id", "")
+    status, session = _call_api("GET", f"/v1/checkout/sessions/{session_id}")
+    events = []
+    if status == 200:
+        events = list(get_db().scalars(
+            select(WebhookEvent).where(WebhookEvent.body.contains(session_id)).order_by(WebhookEvent.created)
+        ))
+    g.theme = "default"
+    return render_page("demo/success.html", session=session if status == 200 else None,
+                       session_json=json.dumps(session, ensure_ascii=False, indent=2), events=events,
+                       status=200 if status == 200 else 404)
+
+
+@csrf_exempt
+@bp.post("/webhook")
+def webhook() -> Response:
+    """The demo merchant's webhook endpoint: verifies the signature as a merchant should."""
+    merchant = get_db().scalar(select(Merchant).where(Merchant.is_demo.is_(True)))
+    if merchant is None or not verify(merchant.webhook_secret, request.get_data(),
+                                      request.headers.get(SIGNATURE_HEADER, "")):
+        return Response('{"received":false}', status=400, mimetype="application/json")
+    return Response('{"received":true}', mimetype="application/json")

@@ -1,0 +1,55 @@
+"""The sandbox gateway's own pages (a 3-D Secure challenge; wallet and slip pages join later).
+
+Served by Kessai when the sandbox is embedded, and by ``kessai sandbox-gateway`` when it runs
+as its own HTTP server. They are the *gateway's* pages, so they only talk to the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, request
+
+from ..pages import render_page
+from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError
+from .sandbox import SandboxLedger
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+
+def current_ledger() -> SandboxLedger:
+    ledger = current_app.extensions.get("sandbox.ledger")
+    if ledger is not None:
+        return ledger  # type: ignore[no-any-return]
+    from . import get_gateway
+
+    gateway = get_gateway()
+    if not hasattr(gateway, "ledger"):
+        abort(404)  # a remote gateway serves its own pages
+    return gateway.ledger()  # type: ignore[no-any-return]
+
+
+@bp.get("/challenge/<payment_id>")
+def challenge(payment_id: str) -> Any:
+    ledger = current_ledger()
+    try:
+        payment = ledger.get(payment_id)
+    except GatewayError:
+        abort(404)
+    g.theme = "default"
+    return render_page("sandbox/challenge.html", payment=payment,
+                       waiting=payment.status == REQUIRES_ACTION)
+
+
+@bp.post("/challenge/<payment_id>")
+def answer_challenge(payment_id: str) -> Any:
+    ledger = current_ledger()
+    approve = request.form.get("outcome") == "approve"
+    try:
+        ledger.resolve(payment_id, SUCCEEDED if approve else FAILED,
+                       None if approve else "authentication_failed",
+                       from_statuses=(REQUIRES_ACTION,))
+    except GatewayError:
+        abort(404)
+    target = ledger.return_url(payment_id) or "/"
+    return redirect(target, code=303)

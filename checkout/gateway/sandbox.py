@@ -1,0 +1,252 @@
+"""The sandbox gateway: deterministic outcomes for test numbers, a ledger in the database.
+
+It plays a separate system, so it keeps its own table (``sandbox_payments``) and its own
+idempotency. Embedded in Kessai by default; ``kessai sandbox-gateway`` serves the same ledger
+over HTTP (``checkout.gateway.server``).
+
+Card test numbers (Stripe's):
+    4242 4242 4242 4242, 5555 5555 5555 4444, 3530 1113 3330 0000 — succeed (as does any other
+    valid number); 4000 0000 0000 0002 — declined; 4000 0000 0000 9995 — insufficient funds;
+    4000 0000 0000 0069 — expired card; 4000 0000 0000 0119 — processing error;
+    4000 0027 6000 3184 — 3-D Secure challenge.
+
+Other methods register their behaviour with ``@sandbox_method("id")``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..cards import detect_brand
+from ..ids import new_id, now
+from ..models import SandboxPayment
+from .base import (
+    FAILED,
+    PENDING,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+    GatewayError,
+    GatewayIdempotencyConflict,
+    GatewayPayment,
+    PaymentRequest,
+)
+
+DECLINING_CARDS = {
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
+    "4000000000000119": "processing_error",
+}
+CHALLENGE_CARDS = {"4000002760003184"}
+
+
+@dataclass
+class Outcome:
+    status: str
+    failure_code: str | None = None
+    next_action: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# method id → behaviour(request, payment_id, links) → Outcome
+Behaviour = Callable[[PaymentRequest, str, "SandboxLinks"], Outcome]
+BEHAVIOURS: dict[str, Behaviour] = {}
+
+
+def sandbox_method(method: str) -> Callable[[Behaviour], Behaviour]:
+    def register(behaviour: Behaviour) -> Behaviour:
+        BEHAVIOURS[method] = behaviour
+        return behaviour
+
+    return register
+
+
+@dataclass(frozen=True)
+class SandboxLinks:
+    """Where the sandbox's own pages live (in Kessai, or on the sandbox HTTP server)."""
+
+    base_url: str
+
+    def challenge(self, payment_id: str) -> str:
+        return f"{self.base_url}/sandbox/challenge/{payment_id}"
+
+    def page(self, kind: str, payment_id: str) -> str:
+        return f"{self.base_url}/sandbox/{kind}/{payment_id}"
+
+
+@sandbox_method("card")
+def _card(request: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
+    if request.card is None:
+        raise GatewayError("card details are required for method card", "parameter_missing")
+    number = request.card.number
+    if number in DECLINING_CARDS:
+        return Outcome(FAILED, DECLINING_CARDS[number])
+    if number in CHALLENGE_CARDS:
+        return Outcome(
+            REQUIRES_ACTION,
+            next_action={"type": "challenge", "url": links.challenge(payment_id)},
+        )
+    return Outcome(SUCCEEDED)
+
+
+class SandboxLedger:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        links: SandboxLinks,
+        latency_ms: int = 0,
+        notify: Callable[[GatewayPayment], None] | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self.links = links
+        self.latency_ms = latency_ms
+        self.notify = notify
+
+    # -- the contract -------------------------------------------------------------------
+    def create(self, request: PaymentRequest) -> GatewayPayment:
+        behaviour = BEHAVIOURS.get(request.method)
+        if behaviour is None:
+            raise GatewayError(f"method {request.method!r} is not supported", "method_unsupported")
+        if self.latency_ms:
+            # A real gateway is a network hop and an acquirer away; demos should feel it.
+            time.sleep(self.latency_ms / 1000)
+        fingerprint = request.fingerprint()
+        with self._sessions() as db:
+            existing = db.scalar(
+                select(SandboxPayment).where(SandboxPayment.idempotency_key == request.idempotency_key)
+            )
+            if existing is not None:
+                return self._replay(existing, fingerprint)
+            payment_id = new_id("gwpay")
+            outcome = behaviour(request, payment_id, self.links)
+            row = SandboxPayment(
+                id=payment_id,
+                idempotency_key=request.idempotency_key,
+                request_fingerprint=fingerprint,
+                status=outcome.status,
+                method=request.method,
+                amount=request.amount,
+                currency=request.currency,
+                failure_code=outcome.failure_code,
+                card_brand=detect_brand(request.card.number) if request.card else None,
+                card_last4=request.card.number[-4:] if request.card else None,
+                details={**request.details, **outcome.details},
+                next_action=outcome.next_action,
+                return_url=request.return_url,
+                created=now(),
+            )
+            db.add(row)
+            try:
+                db.commit()
+            except IntegrityError:
+                # A parallel request with the same key won the race: replay its payment.
+                db.rollback()
+                winner = db.scalar(
+                    select(SandboxPayment).where(
+                        SandboxPayment.idempotency_key == request.idempotency_key
+                    )
+                )
+                if winner is None:
+                    raise
+                return self._replay(winner, fingerprint)
+            return to_gateway_payment(row)
+
+    def get(self, payment_id: str) -> GatewayPayment:
+        with self._sessions() as db:
+            row = db.get(SandboxPayment, payment_id)
+            if row is None:
+                raise GatewayError(f"no payment {payment_id}", "resource_missing")
+            return to_gateway_payment(row)
+
+    def find(self, idempotency_key: str) -> GatewayPayment | None:
+        with self._sessions() as db:
+            row = db.scalar(
+                select(SandboxPayment).where(SandboxPayment.idempotency_key == idempotency_key)
+            )
+            return to_gateway_payment(row) if row else None
+
+    # -- the sandbox's own controls (its pages and test-mode API) ---------------------------
+    def return_url(self, payment_id: str) -> str | None:
+        with self._sessions() as db:
+            row = db.get(SandboxPayment, payment_id)
+            return row.return_url if row else None
+
+    def resolve(
+        self, payment_id: str, status: str, failure_code: str | None = None,
+        from_statuses: tuple[str, ...] = (REQUIRES_ACTION, PENDING),
+    ) -> GatewayPayment:
+        """Move a waiting payment to a final status (3-D Secure answered, slip paid …)."""
+        with self._sessions() as db:
+            row = db.get(SandboxPayment, payment_id, with_for_update=True)
+            if row is None:
+                raise GatewayError(f"no payment {payment_id}", "resource_missing")
+            if row.status in from_statuses:
+                row.status = status
+                row.failure_code = failure_code
+                row.next_action = None if status != PENDING else row.next_action
+                db.commit()
+                changed = True
+            else:
+                changed = False
+            payment = to_gateway_payment(row)
+        if changed and self.notify is not None:
+            self.notify(payment)
+        return payment
+
+    def _replay(self, row: SandboxPayment, fingerprint: str) -> GatewayPayment:
+        if row.request_fingerprint != fingerprint:
+            raise GatewayIdempotencyConflict()
+        return to_gateway_payment(row)
+
+
+def to_gateway_payment(row: SandboxPayment) -> GatewayPayment:
+    return GatewayPayment(
+        id=row.id,
+        status=row.status,
+        method=row.method,
+        amount=row.amount,
+        currency=row.currency,
+        failure_code=row.failure_code,
+        card_brand=row.card_brand,
+        card_last4=row.card_last4,
+        next_action=row.next_action,
+        details=dict(row.details or {}),
+        idempotency_key=row.idempotency_key,
+        created=row.created,
+    )
+
+
+class EmbeddedSandboxGateway:
+    """The sandbox ledger inside Kessai's own process and database."""
+
+    def _ledger(self) -> SandboxLedger:
+        assert has_app_context()
+        from ..payments import apply_gateway_payment
+
+        return SandboxLedger(
+            current_app.extensions["kessai.db"],
+            # Same origin as Kessai: relative links keep working behind any host name.
+            SandboxLinks(""),
+            latency_ms=current_app.config.get("SANDBOX_LATENCY_MS", 0),
+            notify=apply_gateway_payment,
+        )
+
+    def create_payment(self, request: PaymentRequest) -> GatewayPayment:
+        return self._ledger().create(request)
+
+    def get_payment(self, payment_id: str) -> GatewayPayment:
+        return self._ledger().get(payment_id)
+
+    def find_payment(self, idempotency_key: str) -> GatewayPayment | None:
+        return self._ledger().find(idempotency_key)
+
+    def ledger(self) -> SandboxLedger:
+        return self._ledger()

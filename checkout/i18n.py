@@ -1,0 +1,142 @@
+"""Locales, time zones and the formatting helpers templates use.
+
+The locale is resolved once per request, in this documented order:
+
+1. the checkout session's explicit locale (set by the merchant, or by the shopper's own pick
+   from the language switcher on that session's pages),
+2. the shopper's choice from the language switcher (``kessai_lang`` cookie),
+3. the browser's ``Accept-Language`` (``zh-CN``/``zh-SG``/``zh-Hans`` map to ``zh_Hans``),
+4. the merchant's default locale,
+5. ``en``.
+
+Templates never format values themselves: they call ``money``, ``datetime`` and friends, which
+use the request's locale and zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_timezone, get_timezone_name
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_locale, get_timezone as babel_get_timezone
+
+from .config import PROJECT_ROOT
+from .money import format_money
+
+# Our locale codes (Babel identifiers) and the API's names for them.
+LOCALES = ("en", "ja", "ko", "zh_Hans")
+API_LOCALES = {"en": "en", "ja": "ja", "ko": "ko", "zh-Hans": "zh_Hans"}
+LOCALE_TO_API = {value: key for key, value in API_LOCALES.items()}
+LOCALE_COOKIE = "kessai_lang"
+TZ_COOKIE = "kessai_tz"
+
+# The zone a market's shoppers expect deadlines in.
+CURRENCY_ZONES = {"JPY": "Asia/Tokyo", "KRW": "Asia/Seoul", "CNY": "Asia/Shanghai"}
+LOCALE_ZONES = {"ja": "Asia/Tokyo", "ko": "Asia/Seoul", "zh_Hans": "Asia/Shanghai"}
+
+# Each language's own name, for the switcher (shown in that language on every page).
+LANGUAGE_NAMES = {"en": "English", "ja": "日本語", "ko": "한국어", "zh_Hans": "简体中文"}
+HTML_LANG = {"en": "en", "ja": "ja", "ko": "ko", "zh_Hans": "zh-Hans"}
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "locales"))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters.update(money=money, datetime=datetime_filter, zone_label=zone_label)
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES, LOCALES=LOCALES, current_locale=current_locale,
+        html_lang=lambda: HTML_LANG.get(current_locale(), "en"),
+    )
+
+
+def normalize_locale(tag: str | None) -> str | None:
+    """Map any BCP 47 / POSIX tag to one of ours, or None (``zh-TW`` is Traditional: None)."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("_", "-")
+    if tag in API_LOCALES:
+        return API_LOCALES[tag]
+    try:
+        parsed = Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    if parsed.language in ("en", "ja", "ko"):
+        return parsed.language
+    if parsed.language == "zh":
+        # zh-CN, zh-SG and bare zh are Simplified; zh-TW, zh-HK, zh-MO and zh-Hant are not.
+        traditional = parsed.script == "Hant" or (
+            parsed.script is None and parsed.territory in ("TW", "HK", "MO")
+        )
+        if not traditional:
+            return "zh_Hans"
+    return None
+
+
+def negotiate_accept_language() -> str | None:
+    if not has_request_context():
+        return None
+    for tag, _quality in request.accept_languages:
+        found = normalize_locale(tag)
+        if found:
+            return found
+    return None
+
+
+def select_locale() -> str:
+    checkout = g.get("checkout_session")
+    if checkout is not None and checkout.locale and checkout.locale != "auto":
+        return API_LOCALES.get(checkout.locale, checkout.locale)
+    chosen = normalize_locale(request.cookies.get(LOCALE_COOKIE)) if has_request_context() else None
+    if chosen:
+        return chosen
+    negotiated = negotiate_accept_language()
+    if negotiated:
+        return negotiated
+    merchant = g.get("merchant")
+    if merchant is not None and merchant.default_locale:
+        return normalize_locale(merchant.default_locale) or "en"
+    return "en"
+
+
+def select_timezone() -> str:
+    """The browser's zone when it told us (cookie), else the market's, else the language's."""
+    if has_request_context():
+        zone = request.cookies.get(TZ_COOKIE)
+        if zone:
+            try:
+                get_timezone(zone)
+                return zone
+            except LookupError:
+                pass
+    checkout = g.get("checkout_session")
+    if checkout is not None and checkout.currency in CURRENCY_ZONES:
+        return CURRENCY_ZONES[checkout.currency]
+    return LOCALE_ZONES.get(current_locale(), "UTC")
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def money(amount_minor: int, currency: str) -> str:
+    return format_money(int(amount_minor), currency, current_locale())
+
+
+def datetime_filter(timestamp: int | datetime, fmt: str = "medium") -> str:
+    moment = timestamp if isinstance(timestamp, datetime) else datetime.fromtimestamp(timestamp, UTC)
+    return babel_format_datetime(
+        moment, format=fmt, tzinfo=babel_get_timezone(), locale=current_locale()
+    )
+
+
+def zone_label(_value: Any = None) -> str:
+    """Short zone label in the shopper's language (JST, KST, or a city name)."""
+    zone = babel_get_timezone()
+    return get_timezone_name(zone, width="short", locale=current_locale(), zone_variant="generic") or str(zone)

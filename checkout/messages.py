@@ -1,0 +1,30 @@
+"""Shopper-facing texts for machine codes (card field errors, gateway decline codes)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def card_error_message(code: str) -> str:
+    messages = {
+        "required": _("Please fill in this field."),
+        "invalid_number": _("This card number is not valid. Please check the digits."),
+        "unsupported_brand": _("This card brand is not accepted. Use Visa, Mastercard, JCB, American Express or Diners Club."),
+        "invalid_expiry": _("Enter the expiry date as MM/YY."),
+        "expired_card": _("This card has expired."),
+        "invalid_cvc": _("The security code is not valid."),
+        "too_long": _("This is too long."),
+    }
+    return messages.get(code, _("Please check this field."))
+
+
+def decline_message(code: str | None) -> str:
+    messages = {
+        "card_declined": _("Your card was declined. Please try another card or payment method."),
+        "insufficient_funds": _("Your card has insufficient funds. Please try another card."),
+        "expired_card": _("Your card has expired. Please try another card."),
+        "processing_error": _("The card issuer could not process the payment. Please try again."),
+        "authentication_failed": _("Card authentication (3-D Secure) was not completed. Please try again or use another card."),
+        "expired": _("The payment was not completed in time."),
+    }
+    return messages.get(code or "", _("The payment did not go through. Please try again or use another payment method."))

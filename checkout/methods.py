@@ -1,0 +1,74 @@
+"""The payment method catalog: one entry per method, data not if-chains.
+
+An entry says which currencies and markets a method serves, its amount limits, its *flow*
+(how the page and gateway handle it), its localized name, the widget that renders its form and
+its ordering weight. Adding a method = one entry here (+ its sandbox behaviour in
+``checkout/gateway/sandbox.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+# How a method is paid.
+CARD = "card"  # card form, maybe a 3-D Secure challenge
+REDIRECT = "redirect"  # wallet/bank page by redirect (QR on desktop)
+VOUCHER = "voucher"  # a slip / account number, paid later elsewhere
+QR = "qr"
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    id: str
+    flow: str
+    currencies: frozenset[str]
+    name: Any  # lazy string: localized at render time
+    widget: str  # widgets/<widget>/<widget>.html renders the method's form
+    weight: int = 100  # higher first (market share)
+    markets: frozenset[str] = frozenset({"*"})
+    min_amount: dict[str, int] = field(default_factory=dict)
+    max_amount: dict[str, int] = field(default_factory=dict)
+    group: str = ""
+
+    def allows(self, amount: int, currency: str) -> bool:
+        if currency not in self.currencies:
+            return False
+        low = self.min_amount.get(currency)
+        high = self.max_amount.get(currency)
+        return (low is None or amount >= low) and (high is None or amount <= high)
+
+
+CATALOG: dict[str, PaymentMethod] = {}
+
+
+def register(method: PaymentMethod) -> PaymentMethod:
+    CATALOG[method.id] = method
+    return method
+
+
+register(
+    PaymentMethod(
+        id="card",
+        flow=CARD,
+        currencies=frozenset({"JPY", "KRW", "CNY", "USD", "EUR", "HKD", "TWD", "SGD", "GBP"}),
+        name=_l("Card"),
+        widget="card_form",
+        weight=1000,
+    )
+)
+
+
+def default_method_ids(currency: str) -> list[str]:
+    """Every method that serves the currency (the session filters by amount at render time)."""
+    return [m.id for m in sorted(CATALOG.values(), key=lambda m: -m.weight) if currency in m.currencies]
+
+
+def available_methods(method_ids: list[str], amount: int, currency: str,
+                      preferred: str | None = None) -> list[PaymentMethod]:
+    """The session's methods that allow this amount, the shopper's last method first."""
+    methods = [CATALOG[m] for m in method_ids if m in CATALOG and CATALOG[m].allows(amount, currency)]
+    methods.sort(key=lambda m: (m.id != preferred, -m.weight))
+    return methods

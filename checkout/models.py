@@ -1,0 +1,166 @@
+"""Database tables. Every piece of state a shopper's flow depends on lives here, never in
+process memory, so any server process (or machine) can serve the next request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .ids import now
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Only the SHA-256 of the secret key is stored; the prefix helps operators tell keys apart.
+    secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    secret_key_prefix: Mapped[str] = mapped_column(String(20))
+    # Needed in clear to sign webhooks (it is a signing secret, not a credential to Kessai).
+    webhook_secret: Mapped[str] = mapped_column(String(80))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    theme: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    default_locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Free-form merchant settings (e.g. instalment thresholds, legal disclosure, consent texts).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class CheckoutSession(Base):
+    __tablename__ = "checkout_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|complete|expired
+    payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")  # unpaid|paid
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    success_url: Mapped[str] = mapped_column(String(2000))
+    cancel_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    locale: Mapped[str] = mapped_column(String(10), default="auto")
+    theme: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payment_method_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_reference_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+    completed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The pay form carries this number; a payment row is unique per (session, attempt), so a
+    # double click, a reloaded POST or two tabs can never create a second gateway payment.
+    # A decline moves it on so the shopper can try another card.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="session", order_by="Payment.created, Payment.attempt"
+    )
+
+
+class Payment(Base):
+    """One attempt sent to the gateway. Never holds a card number: brand and last 4 only."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("session_id", "attempt", name="uq_payment_attempt"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    gateway_payment_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    # processing | requires_action | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20), default="processing")
+    method: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated: Mapped[int] = mapped_column(BigInteger, default=now, onupdate=now)
+
+    session: Mapped[CheckoutSession] = relationship(back_populates="payments")
+
+
+class IdempotencyRecord(Base):
+    """A merchant API response kept for replay under its ``Idempotency-Key``."""
+
+    __tablename__ = "idempotency_records"
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    # NULL while the first request is still running; a concurrent retry then gets a 409.
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
+
+
+class WebhookEvent(Base):
+    """The outbox: an event is written in the same transaction as the state change it reports,
+    then delivered (at least once) by the worker with exponential backoff."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    type: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
+    locked_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    given_up: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class GatewayEventReceipt(Base):
+    """Gateway events already applied, so a redelivered event is acknowledged but not re-run."""
+
+    __tablename__ = "gateway_event_receipts"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    received: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class SandboxPayment(Base):
+    """The embedded sandbox gateway's own ledger (it plays a separate system, so it has its own
+    table; when served over HTTP it uses its own database)."""
+
+    __tablename__ = "sandbox_payments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    return_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)

@@ -1,0 +1,223 @@
+"""The shopper's hosted checkout: ``/pay/<session id>`` and what follows from it.
+
+A flat URL table first; each view loads the session once (``load_checkout``), which also sets
+the locale, theme and security policy for the request. Every view answers plain form posts
+(no JavaScript) and htmx requests (fragments, ``HX-Redirect``) from the same templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+
+from . import security
+from .cards import BRAND_LABELS, validate_card
+from .db import get_db
+from .gateway import CardDetails
+from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
+from .i18n import LOCALE_COOKIE, normalize_locale
+from .messages import card_error_message, decline_message
+from .methods import CATALOG, available_methods
+from .models import CheckoutSession, Payment
+from .pages import render_page
+from .payments import StaleAttempt, latest_payment, refresh_from_gateway, submit_payment
+from .sessions import expire_if_overdue, success_redirect_url
+from .themes import resolve_theme
+
+bp = Blueprint("pay", __name__)
+
+HTMX_STOP_POLLING = 286
+
+
+def load_checkout(session_id: str) -> CheckoutSession:
+    """Find the session (404 otherwise), expire it if overdue, set locale/theme/policy."""
+    db = get_db()
+    checkout = db.get(CheckoutSession, session_id) if len(session_id) <= 64 else None
+    if checkout is None:
+        abort(404)
+    expire_if_overdue(db, checkout)
+    g.checkout_session = checkout
+    g.merchant = checkout.merchant
+    g.theme = resolve_theme(checkout.theme, checkout.merchant.theme, checkout.currency)
+    security.allow_frame_origins(checkout.merchant.allowed_origins or [])
+    security.allow_form_targets(
+        [checkout.success_url.replace("{CHECKOUT_SESSION_ID}", "x"), checkout.cancel_url or ""]
+    )
+    return checkout
+
+
+@bp.get("/pay/<session_id>")
+def checkout_page(session_id: str) -> Any:
+    checkout = load_checkout(session_id)
+    if checkout.status == "expired":
+        return render_page("expired.html", status=410, checkout=checkout)
+    if checkout.status == "complete":
+        return render_page("complete.html", checkout=checkout, payment=latest_payment(checkout),
+                           brands=BRAND_LABELS, return_url=success_redirect_url(checkout))
+    return _render_checkout(checkout, method_id=request.args.get("method"))
+
+
+@bp.post("/pay/<session_id>")
+def submit(session_id: str) -> Any:
+    checkout = load_checkout(session_id)
+    if checkout.status != "open":
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    methods = _methods(checkout)
+    method = CATALOG.get(request.form.get("method", "card"))
+    if method is None or method not in methods:
+        return _render_checkout(checkout, notice=_("This payment method is not available for this order."), status=422)
+    try:
+        attempt = int(request.form.get("attempt", ""))
+    except ValueError:
+        attempt = -1
+    card: CardDetails | None = None
+    if method.flow == "card":
+        parsed, errors = validate_card(
+            request.form.get("card_number", ""), request.form.get("card_expiry", ""),
+            request.form.get("card_cvc", ""), request.form.get("card_name", ""),
+        )
+        if errors:
+            messages = {field: card_error_message(code) for field, code in errors.items()}
+            return _render_checkout(checkout, method_id=method.id, field_errors=messages,
+                                    values=_safe_values(), status=422)
+        assert parsed is not None
+        card = CardDetails(parsed.number, parsed.exp_month, parsed.exp_year, parsed.cvc, parsed.name)
+    return_url = url_for("pay.gateway_return", session_id=checkout.id, _external=True)
+    try:
+        payment = submit_payment(checkout, attempt, method.id, return_url, card=card)
+    except StaleAttempt:
+        return _render_checkout(checkout, method_id=method.id, status=409,
+                                notice=_("This page was out of date, so nothing was charged. Please check and pay again."))
+    return respond_to_payment(checkout, payment)
+
+
+@bp.get("/pay/<session_id>/return")
+def gateway_return(session_id: str) -> Any:
+    """Where the gateway sends the shopper back (3-D Secure, wallets). Informational only:
+    the outcome is read from the gateway, never from this URL."""
+    checkout = load_checkout(session_id)
+    payment = latest_payment(checkout)
+    if payment is None:
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    refresh_from_gateway(payment)
+    return respond_to_payment(checkout, payment)
+
+
+@bp.get("/pay/<session_id>/status")
+def status(session_id: str) -> Any:
+    """The status box: polled by htmx every 2 s; answers 286 (stop polling) once final."""
+    checkout = load_checkout(session_id)
+    payment = latest_payment(checkout)
+    if payment is not None and payment.status in ("processing", PENDING, REQUIRES_ACTION):
+        refresh_from_gateway(payment)
+    final = checkout.status != "open" or (payment is not None and payment.status in (SUCCEEDED, FAILED))
+    response = make_response(render_page("status.html", checkout=checkout, payment=payment,
+                                         fragment=True, final=final))
+    response.headers["Vary"] = "HX-Request"
+    if final:
+        response.status_code = HTMX_STOP_POLLING if request.headers.get("HX-Request") else 200
+        if checkout.status == "complete" and checkout.payment_status == "paid":
+            response.headers["HX-Redirect"] = success_redirect_url(checkout)
+    return response
+
+
+@bp.get("/pay/<session_id>/cancel")
+def cancel(session_id: str) -> Any:
+    """Back to the merchant. The session stays open until it expires (as in Stripe)."""
+    checkout = load_checkout(session_id)
+    if checkout.cancel_url:
+        return redirect(checkout.cancel_url, code=303)
+    return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+
+
+@bp.post("/pay/<session_id>/locale")
+def choose_locale(session_id: str) -> Any:
+    """The language switcher: the shopper's pick becomes this session's explicit locale."""
+    checkout = load_checkout(session_id)
+    chosen = normalize_locale(request.form.get("lang"))
+    if chosen:
+        checkout.locale = chosen
+        get_db().commit()
+    target = url_for("pay.checkout_page", session_id=checkout.id)
+    response = redirect(target, code=303)
+    if chosen:
+        response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+# ---- rendering ------------------------------------------------------------------------------
+
+def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
+    if payment.status == SUCCEEDED and checkout.status == "complete":
+        return _redirect(success_redirect_url(checkout))
+    if payment.status == REQUIRES_ACTION and payment.next_action and payment.next_action.get("url"):
+        target = payment.next_action["url"]
+        security.allow_form_targets([target])
+        return _redirect(target)
+    if payment.status == FAILED:
+        # Post/redirect/get: the page shows the decline and a fresh attempt.
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id, method=payment.method))
+    if payment.status == PENDING:
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    # Still processing: the gateway did not answer. Nothing more was charged; say so and poll.
+    return _render_checkout(
+        checkout, method_id=payment.method, status=503, processing=payment,
+        notice=_("We could not reach the payment provider. You have not been charged twice — "
+                 "we are checking the result, or you can try again."),
+    )
+
+
+def _redirect(url: str) -> Response:
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def _methods(checkout: CheckoutSession) -> list[Any]:
+    return available_methods(checkout.payment_method_types or ["card"], checkout.amount,
+                             checkout.currency, preferred=request.cookies.get("kessai_last_method"))
+
+
+def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
+                     field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                     notice: str | None = None, status: int = 200, processing: Payment | None = None) -> Any:
+    methods = _methods(checkout)
+    if not methods:
+        return render_page("unavailable.html", checkout=checkout, status=422)
+    selected = next((m for m in methods if m.id == method_id), methods[0])
+    payment = latest_payment(checkout)
+    decline = None
+    if payment is not None and payment.status == FAILED and payment.attempt < checkout.attempt:
+        decline = decline_message(payment.failure_code)
+    if payment is not None and payment.status == "processing" and processing is None:
+        processing = payment
+    response = make_response(
+        render_page(
+            "pay.html",
+            checkout=checkout,
+            methods=methods,
+            method=selected,
+            field_errors=field_errors or {},
+            values=values or {},
+            notice=notice,
+            decline=decline,
+            declined_payment=payment if decline else None,
+            processing=processing,
+            brands=BRAND_LABELS,
+            fragment=request.headers.get("HX-Target") == "method-panel",
+        ),
+        status,
+    )
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def _safe_values() -> dict[str, str]:
+    """Form values worth showing again after an error: never the card number or code."""
+    return {"card_name": request.form.get("card_name", "")[:100],
+            "card_expiry": request.form.get("card_expiry", "")[:7]}

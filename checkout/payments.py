@@ -1,0 +1,229 @@
+"""Sending a shopper's payment to the gateway exactly once, and recording what it says.
+
+Exactly-once rests on the database: a ``payments`` row is unique per (session, attempt) and
+its idempotency key is ``<session id>:<attempt>``. The first request inserts the row and calls
+the gateway; a double click, a reloaded POST or a second tab finds the row and either shows its
+outcome or asks the gateway again *with the same key*, which the gateway answers with the same
+payment. A decline moves the session to the next attempt so another card can be tried.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .db import get_db
+from .gateway import (
+    CardDetails,
+    GatewayError,
+    GatewayIdempotencyConflict,
+    GatewayPayment,
+    GatewayUnavailable,
+    PaymentRequest,
+    get_gateway,
+)
+from .gateway.base import EXPIRED, FAILED, PENDING, SUCCEEDED
+from .ids import new_id, now
+from .models import CheckoutSession, Payment
+from .sessions import complete_session
+
+log = logging.getLogger(__name__)
+
+
+class StaleAttempt(Exception):
+    """The form was for an attempt that is no longer current and never reached the gateway."""
+
+
+def charge_amount(checkout: CheckoutSession) -> tuple[int, str]:
+    """What the gateway charges: always computed on the server, never taken from the form."""
+    return checkout.amount, checkout.currency
+
+
+def idempotency_key(checkout: CheckoutSession, attempt: int) -> str:
+    return f"{checkout.id}:{attempt}"
+
+
+def submit_payment(
+    checkout: CheckoutSession,
+    attempt: int,
+    method: str,
+    return_url: str,
+    card: CardDetails | None = None,
+    details: dict[str, Any] | None = None,
+) -> Payment:
+    db = get_db()
+    key = idempotency_key(checkout, attempt)
+    amount, currency = charge_amount(checkout)
+    payment = Payment(
+        id=new_id("pay"),
+        session_id=checkout.id,
+        attempt=attempt,
+        idempotency_key=key,
+        status="processing",
+        method=method,
+        amount=amount,
+        currency=currency,
+        card_brand=_brand(card),
+        card_last4=card.number[-4:] if card else None,
+        details=dict(details or {}),
+    )
+    replay = False
+    if attempt != checkout.attempt:
+        existing = db.scalar(select(Payment).where(Payment.idempotency_key == key))
+        if existing is None:
+            raise StaleAttempt(key)
+        payment, replay = existing, True
+    else:
+        db.add(payment)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            existing = db.scalar(select(Payment).where(Payment.idempotency_key == key))
+            if existing is None:
+                raise
+            payment, replay = existing, True
+
+    if replay and payment.status != "processing":
+        return payment  # its outcome is known: show it, send nothing
+
+    gateway = get_gateway()
+    request = PaymentRequest(
+        idempotency_key=key,
+        amount=payment.amount,
+        currency=payment.currency,
+        method=payment.method,
+        return_url=return_url,
+        description=_description(checkout),
+        card=card,
+        details=dict(payment.details or {}),
+    )
+    try:
+        result = gateway.find_payment(key) if replay else None
+        if result is None:
+            result = gateway.create_payment(request)
+    except GatewayIdempotencyConflict:
+        # The gateway already holds this attempt (sent before a timeout, with other details):
+        # adopt the original instead of charging again.
+        result = gateway.find_payment(key)
+        if result is None:
+            raise
+    except GatewayUnavailable:
+        log.warning("gateway unavailable for %s; payment stays processing", key)
+        return payment
+    except GatewayError as exc:
+        result = GatewayPayment(id="", status=FAILED, method=method, amount=amount,
+                                currency=currency, failure_code=exc.code)
+    record_gateway_result(db, payment, result)
+    return payment
+
+
+def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment) -> None:
+    """Store what the gateway said and move the session on; commits."""
+    if result.id:
+        payment.gateway_payment_id = result.id
+    payment.status = result.status
+    payment.failure_code = result.failure_code
+    payment.next_action = result.next_action
+    payment.card_brand = result.card_brand or payment.card_brand
+    payment.card_last4 = result.card_last4 or payment.card_last4
+    if result.details:
+        payment.details = {**(payment.details or {}), **result.details}
+    payment.updated = now()
+    checkout = payment.session
+    if result.status == SUCCEEDED:
+        complete_session(db, checkout, paid=True)
+        if checkout.status == "complete" and checkout.payment_status == "unpaid":
+            _mark_async_paid(db, checkout)
+    elif result.status in (FAILED, EXPIRED):
+        # Let the shopper try again with a fresh attempt (only once per failed attempt).
+        db.execute(
+            update(CheckoutSession)
+            .where(CheckoutSession.id == checkout.id, CheckoutSession.attempt == payment.attempt)
+            .values(attempt=payment.attempt + 1)
+            .execution_options(synchronize_session=False)
+        )
+        _after_async_failure(db, checkout, payment)
+    elif result.status == PENDING:
+        _after_pending(db, checkout, payment)
+    db.commit()
+    db.refresh(checkout)
+
+
+# Hooks for asynchronous methods (vouchers, bank transfers): the method modules replace them.
+ASYNC_HOOKS: dict[str, Any] = {}
+
+
+def _mark_async_paid(db: Session, checkout: CheckoutSession) -> None:
+    hook = ASYNC_HOOKS.get("paid")
+    if hook:
+        hook(db, checkout)
+
+
+def _after_async_failure(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+    hook = ASYNC_HOOKS.get("failed")
+    if hook:
+        hook(db, checkout, payment)
+
+
+def _after_pending(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+    hook = ASYNC_HOOKS.get("pending")
+    if hook:
+        hook(db, checkout, payment)
+
+
+def refresh_from_gateway(payment: Payment) -> Payment:
+    """Ask the gateway for a payment's state (return from 3-D Secure, status polling)."""
+    db = get_db()
+    gateway = get_gateway()
+    try:
+        if payment.gateway_payment_id:
+            result = gateway.get_payment(payment.gateway_payment_id)
+        else:
+            found = gateway.find_payment(payment.idempotency_key)
+            if found is None:
+                return payment
+            result = found
+    except GatewayUnavailable:
+        return payment
+    if result.status != payment.status or result.id != payment.gateway_payment_id:
+        record_gateway_result(db, payment, result)
+    return payment
+
+
+def apply_gateway_payment(result: GatewayPayment) -> None:
+    """A gateway told us a payment changed (signed event, or the embedded sandbox)."""
+    db = get_db()
+    payment = None
+    if result.id:
+        payment = db.scalar(select(Payment).where(Payment.gateway_payment_id == result.id))
+    if payment is None and result.idempotency_key:
+        payment = db.scalar(select(Payment).where(Payment.idempotency_key == result.idempotency_key))
+    if payment is None:
+        log.info("gateway event for unknown payment %s ignored", result.id)
+        return
+    if payment.status != result.status:
+        record_gateway_result(db, payment, result)
+
+
+def latest_payment(checkout: CheckoutSession) -> Payment | None:
+    return checkout.payments[-1] if checkout.payments else None
+
+
+def _brand(card: CardDetails | None) -> str | None:
+    if card is None:
+        return None
+    from .cards import detect_brand
+
+    return detect_brand(card.number)
+
+
+def _description(checkout: CheckoutSession) -> str:
+    items = checkout.line_items or []
+    if items:
+        return str(items[0]["name"])[:60]
+    return checkout.merchant.name[:60]

@@ -1,0 +1,77 @@
+"""Security headers for every response, kept as data and turned into headers once.
+
+A nonce per request lives in ``g.csp_nonce``; views add what they need (``allow_frame_origins``,
+``allow_form_targets``) and never build header strings themselves.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_new_policy)
+    app.after_request(_apply_headers)
+    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
+
+
+def _new_policy() -> None:
+    g.csp_nonce = secrets.token_urlsafe(18)
+    g.csp = {
+        "default-src": ["'none'"],
+        "script-src": ["'self'", f"'nonce-{g.csp_nonce}'"],
+        "style-src": ["'self'", f"'nonce-{g.csp_nonce}'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def allow_frame_origins(origins: list[str]) -> None:
+    """Let the merchant's registered origins embed this page (and nobody else)."""
+    cleaned = [o for o in (origin_of(x) for x in origins) if o]
+    if cleaned and "csp" in g:
+        g.csp["frame-ancestors"] = cleaned
+
+
+def allow_form_targets(urls: list[str]) -> None:
+    """Chromium applies ``form-action`` to a POST's redirect too: add the merchant's return
+    URLs and the gateway's challenge pages we may send the shopper to."""
+    if "csp" not in g:
+        return
+    for url in urls:
+        origin = origin_of(url)
+        if origin and origin not in g.csp["form-action"]:
+            g.csp["form-action"].append(origin)
+
+
+def _apply_headers(response: Response) -> Response:
+    policy = g.get("csp")
+    if policy and response.mimetype in ("text/html", "image/svg+xml"):
+        response.headers["Content-Security-Policy"] = "; ".join(
+            f"{directive} {' '.join(values)}" for directive, values in policy.items()
+        )
+        if policy["frame-ancestors"] == ["'none'"]:
+            response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(self)"
+    )
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

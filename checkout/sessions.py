@@ -1,0 +1,370 @@
+"""Checkout sessions: validating a merchant's request, the API object, and state changes.
+
+State changes are conditional updates (``WHERE status = 'open'``) so two processes can never
+complete or expire a session twice, and each change writes its webhook in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from .i18n import API_LOCALES, LOCALE_TO_API
+from .ids import new_id, now
+from .methods import CATALOG, default_method_ids
+from .models import CheckoutSession, Merchant
+from .money import CURRENCIES
+from .themes import theme_exists
+
+MIN_EXPIRY_SECONDS = 30 * 60
+MAX_EXPIRY_SECONDS = 24 * 3600
+MAX_LINE_ITEMS = 100
+MAX_METADATA_KEYS = 50
+SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+
+ALLOWED_FIELDS = {
+    "amount", "currency", "line_items", "success_url", "cancel_url", "locale", "theme",
+    "payment_method_types", "customer", "client_reference_id", "metadata", "expires_at",
+}
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    code: str
+    message: str
+    param: str | None = None
+    type: str = "invalid_request_error"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"type": self.type, "code": self.code, "message": self.message,
+                          "param": self.param}}
+
+
+def _missing(param: str) -> ApiError:
+    return ApiError(400, "parameter_missing", f"Missing required parameter: {param}.", param)
+
+
+def _type(param: str, expected: str) -> ApiError:
+    return ApiError(400, "parameter_invalid_type", f"{param} must be {expected}.", param)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _string(body: dict[str, Any], param: str, max_length: int, required: bool = False) -> str | None:
+    value = body.get(param)
+    if value is None:
+        if required:
+            raise _missing(param)
+        return None
+    if not isinstance(value, str):
+        raise _type(param, "a string")
+    if len(value) > max_length:
+        raise ApiError(400, "parameter_too_long", f"{param} must be at most {max_length} characters.", param)
+    return value
+
+
+def _url(body: dict[str, Any], param: str, required: bool = False) -> str | None:
+    value = _string(body, param, 2000, required)
+    if value is None:
+        return None
+    probe = value.replace(SESSION_ID_PLACEHOLDER, "x")
+    parts = urlsplit(probe)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in probe):
+        raise ApiError(400, "url_invalid", f"{param} must be an absolute http(s) URL.", param)
+    return value
+
+
+def _amount(value: Any, param: str) -> int:
+    if not _is_int(value):
+        raise ApiError(400, "parameter_invalid_integer",
+                       f"{param} must be an integer in the currency's minor unit.", param)
+    if value <= 0:
+        raise ApiError(422, "amount_too_small", f"{param} must be greater than zero.", param)
+    return int(value)
+
+
+def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
+    """Validate ``POST /v1/checkout/sessions``; returns model fields or raises ``ApiError``."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    unknown = sorted(set(body) - ALLOWED_FIELDS)
+    if unknown:
+        raise ApiError(400, "parameter_unknown", f"Unknown parameter: {unknown[0]}.", unknown[0])
+
+    currency_value = _string(body, "currency", 3, required=True)
+    assert currency_value is not None
+    currency = currency_value.upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ApiError(400, "currency_invalid", "currency must be a three-letter ISO 4217 code.", "currency")
+    if currency not in CURRENCIES:
+        raise ApiError(422, "currency_unsupported",
+                       f"{currency} is not supported. Supported: {', '.join(CURRENCIES)}.", "currency")
+    rule = CURRENCIES[currency]
+
+    line_items = _line_items(body.get("line_items"))
+    amount: int | None = None
+    if "amount" in body and body["amount"] is not None:
+        amount = _amount(body["amount"], "amount")
+    if line_items:
+        total = sum(item["quantity"] * item["unit_amount"] for item in line_items)
+        if amount is not None and amount != total:
+            raise ApiError(422, "amount_mismatch",
+                           f"amount ({amount}) must equal the sum of line_items ({total}).", "amount")
+        amount = total
+    if amount is None:
+        raise _missing("amount")
+    if amount < rule.minimum:
+        raise ApiError(422, "amount_too_small",
+                       f"amount must be at least {rule.minimum} {currency} minor units.", "amount")
+    if amount > rule.maximum:
+        raise ApiError(422, "amount_too_large",
+                       f"amount must be at most {rule.maximum} {currency} minor units.", "amount")
+
+    success_url = _url(body, "success_url", required=True)
+    cancel_url = _url(body, "cancel_url")
+
+    locale = _string(body, "locale", 10) or "auto"
+    if locale != "auto" and locale not in API_LOCALES:
+        raise ApiError(422, "locale_unsupported",
+                       "locale must be one of auto, en, ja, ko, zh-Hans.", "locale")
+
+    theme = _string(body, "theme", 40)
+    if theme is not None and not theme_exists(theme):
+        raise ApiError(422, "theme_unknown", f"No theme named {theme!r}.", "theme")
+
+    methods = _methods(body.get("payment_method_types"), currency)
+
+    customer = _customer(body.get("customer"))
+    client_reference_id = _string(body, "client_reference_id", 200)
+    metadata = _metadata(body.get("metadata"))
+
+    current = now()
+    expires_at = body.get("expires_at")
+    if expires_at is None:
+        expires_at = current + MAX_EXPIRY_SECONDS
+    elif not _is_int(expires_at):
+        raise _type("expires_at", "a unix timestamp (integer)")
+    elif not current + MIN_EXPIRY_SECONDS <= expires_at <= current + MAX_EXPIRY_SECONDS:
+        raise ApiError(422, "expires_at_out_of_range",
+                       "expires_at must be between 30 minutes and 24 hours from now.", "expires_at")
+
+    return {
+        "amount": amount, "currency": currency, "line_items": line_items,
+        "success_url": success_url, "cancel_url": cancel_url, "locale": locale, "theme": theme,
+        "payment_method_types": methods, "customer": customer,
+        "client_reference_id": client_reference_id, "metadata_": metadata,
+        "expires_at": int(expires_at),
+    }
+
+
+def _line_items(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _type("line_items", "an array")
+    if len(value) > MAX_LINE_ITEMS:
+        raise ApiError(400, "parameter_too_long", f"At most {MAX_LINE_ITEMS} line_items.", "line_items")
+    items = []
+    for index, item in enumerate(value):
+        where = f"line_items[{index}]"
+        if not isinstance(item, dict):
+            raise _type(where, "an object")
+        extra = set(item) - {"name", "quantity", "unit_amount"}
+        if extra:
+            raise ApiError(400, "parameter_unknown", f"Unknown parameter: {where}.{sorted(extra)[0]}.",
+                           f"{where}.{sorted(extra)[0]}")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _missing(f"{where}.name") if name is None else _type(f"{where}.name", "a string")
+        if len(name) > 200:
+            raise ApiError(400, "parameter_too_long", "Line item names are at most 200 characters.",
+                           f"{where}.name")
+        quantity = item.get("quantity", 1)
+        if not _is_int(quantity) or not 1 <= quantity <= 10_000:
+            raise ApiError(400, "parameter_invalid_integer",
+                           "quantity must be an integer from 1 to 10000.", f"{where}.quantity")
+        if "unit_amount" not in item:
+            raise _missing(f"{where}.unit_amount")
+        unit_amount = _amount(item["unit_amount"], f"{where}.unit_amount")
+        items.append({"name": name.strip(), "quantity": quantity, "unit_amount": unit_amount})
+    return items
+
+
+def _methods(value: Any, currency: str) -> list[str]:
+    if value is None:
+        return default_method_ids(currency)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise _type("payment_method_types", "a non-empty array of strings")
+    for method in value:
+        if method not in CATALOG:
+            raise ApiError(422, "payment_method_unsupported", f"Unknown payment method {method!r}.",
+                           "payment_method_types")
+        if currency not in CATALOG[method].currencies:
+            raise ApiError(422, "payment_method_unsupported",
+                           f"{method} cannot be used with {currency}.", "payment_method_types")
+    return list(dict.fromkeys(value))
+
+
+def _customer(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _type("customer", "an object")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if key not in ("name", "email", "phone"):
+            raise ApiError(400, "parameter_unknown", f"Unknown parameter: customer.{key}.", f"customer.{key}")
+        if item is None:
+            continue
+        if not isinstance(item, str) or len(item) > 200:
+            raise _type(f"customer.{key}", "a string of at most 200 characters")
+        if key == "email" and item and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
+            raise ApiError(400, "email_invalid", "customer.email is not an email address.", "customer.email")
+        result[key] = item
+    return result
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _type("metadata", "an object of strings")
+    if len(value) > MAX_METADATA_KEYS:
+        raise ApiError(400, "parameter_too_long", f"metadata has at most {MAX_METADATA_KEYS} keys.", "metadata")
+    for key, item in value.items():
+        if len(key) > 40 or not isinstance(item, str) or len(item) > 500:
+            raise ApiError(400, "parameter_invalid_type",
+                           "metadata keys are at most 40 characters; values strings of at most 500.",
+                           f"metadata.{key}")
+    return dict(value)
+
+
+def create_session(db: Session, merchant: Merchant, fields: dict[str, Any]) -> CheckoutSession:
+    checkout = CheckoutSession(id=new_id("cs", 24), merchant_id=merchant.id, **fields)
+    checkout.merchant = merchant
+    db.add(checkout)
+    return checkout
+
+
+def session_url(checkout: CheckoutSession) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/pay/{checkout.id}"
+
+
+def payment_to_api(payment: Any) -> dict[str, Any]:
+    data = {
+        "id": payment.id,
+        "object": "payment",
+        "status": payment.status,
+        "method": payment.method,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "created": payment.created,
+        "failure_code": payment.failure_code,
+    }
+    if payment.card_brand:
+        data["card"] = {"brand": payment.card_brand, "last4": payment.card_last4}
+    public_details = {k: v for k, v in (payment.details or {}).items() if not k.startswith("_")}
+    if public_details:
+        data["details"] = public_details
+    return data
+
+
+def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
+    return {
+        "id": checkout.id,
+        "object": "checkout.session",
+        "url": session_url(checkout),
+        "status": checkout.status,
+        "payment_status": checkout.payment_status,
+        "amount": checkout.amount,
+        "currency": checkout.currency,
+        "line_items": checkout.line_items or [],
+        "locale": checkout.locale if checkout.locale == "auto" else LOCALE_TO_API.get(checkout.locale, checkout.locale),
+        "theme": checkout.theme,
+        "payment_method_types": checkout.payment_method_types or [],
+        "customer": checkout.customer or {},
+        "client_reference_id": checkout.client_reference_id,
+        "metadata": checkout.metadata_ or {},
+        "success_url": checkout.success_url,
+        "cancel_url": checkout.cancel_url,
+        "created": checkout.created,
+        "expires_at": checkout.expires_at,
+        "completed_at": checkout.completed_at,
+        "payments": [payment_to_api(p) for p in checkout.payments],
+        "livemode": False,
+    }
+
+
+# ---- state changes ------------------------------------------------------------------------
+
+def complete_session(db: Session, checkout: CheckoutSession, paid: bool = True) -> bool:
+    """open → complete (exactly once). Returns True if this call made the change."""
+    result = db.execute(
+        update(CheckoutSession)
+        .where(CheckoutSession.id == checkout.id, CheckoutSession.status == "open")
+        .values(status="complete", payment_status="paid" if paid else "unpaid", completed_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    db.refresh(checkout)
+    from .webhooks import enqueue_event
+
+    enqueue_event(db, checkout, "checkout.session.completed")
+    return True
+
+
+def expire_session(db: Session, checkout: CheckoutSession) -> bool:
+    """open → expired (exactly once), with its webhook."""
+    result = db.execute(
+        update(CheckoutSession)
+        .where(CheckoutSession.id == checkout.id, CheckoutSession.status == "open")
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    db.refresh(checkout)
+    from .webhooks import enqueue_event
+
+    enqueue_event(db, checkout, "checkout.session.expired")
+    return True
+
+
+def expire_if_overdue(db: Session, checkout: CheckoutSession) -> None:
+    if checkout.status == "open" and checkout.expires_at <= now():
+        if expire_session(db, checkout):
+            db.commit()
+        else:
+            db.refresh(checkout)
+
+
+def redirect_signature(checkout: CheckoutSession, timestamp: int) -> str:
+    """Signed redirects: the merchant can check ``kessai_signature`` with its webhook secret."""
+    secret = checkout.merchant.webhook_secret.encode()
+    message = f"{timestamp}.{checkout.id}.{checkout.status}.{checkout.payment_status}".encode()
+    return f"t={timestamp},v1={hmac.new(secret, message, hashlib.sha256).hexdigest()}"
+
+
+def success_redirect_url(checkout: CheckoutSession) -> str:
+    url = checkout.success_url
+    if SESSION_ID_PLACEHOLDER in url:
+        url = url.replace(SESSION_ID_PLACEHOLDER, checkout.id)
+        extra: list[tuple[str, str]] = []
+    else:
+        extra = [("session_id", checkout.id)]
+    extra.append(("kessai_signature", redirect_signature(checkout, now())))
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + extra
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,66 @@
+"""The background worker: delivers webhooks from the outbox and expires overdue sessions.
+
+Runs as ``kessai worker`` (its own process; ``make run`` starts one next to gunicorn). Several
+workers may run at once: events are claimed with a lease and state changes are conditional.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from .db import get_db
+from .ids import now
+from .models import CheckoutSession
+from .sessions import expire_session
+from .webhooks import deliver_due
+
+log = logging.getLogger(__name__)
+
+
+def expire_overdue_sessions(limit: int = 100) -> int:
+    db = get_db()
+    overdue = db.scalars(
+        select(CheckoutSession)
+        .where(CheckoutSession.status == "open", CheckoutSession.expires_at <= now())
+        .limit(limit)
+    ).all()
+    count = 0
+    for checkout in overdue:
+        if expire_session(db, checkout):
+            db.commit()
+            count += 1
+    return count
+
+
+def run_once(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        expired = expire_overdue_sessions()
+        for hook in app.extensions.get("kessai.worker_hooks", []):
+            hook()
+        delivered = deliver_due(get_db())
+    return {"expired": expired, "webhooks": delivered}
+
+
+def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+
+    def _stop(*_args: Any) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    poll = float(app.config["WORKER_POLL_SECONDS"])
+    log.info("kessai worker started (poll every %ss)", poll)
+    while not stop.is_set():
+        try:
+            run_once(app)
+        except Exception:  # keep the worker alive; the next tick retries
+            log.exception("worker tick failed")
+        stop.wait(poll)
