@@ -1,6 +1,6 @@
 """foundation: merchants, sessions, payments, outbox, sandbox ledger
 
-Revision ID: b2e55c56a78f
+Revision ID: 0001_foundation
 Revises: 
 Create Date: 2026-11-25 21:59:15.463327
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'b2e55c56a78f'
+revision = '0001_foundation'
 down_revision = None
 branch_labels = None
 depends_on = None
