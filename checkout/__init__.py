@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from . import config, csrf, errors, i18n, security, themes
+from . import config, csrf, errors, i18n, pages, security, themes
 from .db import db
 
 
@@ -28,17 +28,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     themes.init_app(app)
+    pages.init_app(app)
     errors.init_app(app)
     Compress(app)
 
     from . import api, gateway_events, pay, site
     from .gateway import pages as sandbox_pages
+    from .markets import load_markets
 
     app.register_blueprint(site.bp)
     app.register_blueprint(site.assets)
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(gateway_events.bp)
+    load_markets(app)
     if not app.config["GATEWAY_URL"]:
         app.register_blueprint(sandbox_pages.bp)
     if app.config["DEMO_ENABLED"]:

@@ -7,6 +7,7 @@ the locale, theme and security policy for the request. Every view answers plain 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
@@ -19,9 +20,11 @@ from .gateway import CardDetails
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .messages import card_error_message, decline_message
+from .method_forms import parse_method_form
 from .methods import CATALOG, available_methods
 from .models import CheckoutSession, Payment
 from .pages import render_page
+from .pricing import payable
 from .payments import StaleAttempt, latest_payment, refresh_from_gateway, submit_payment
 from .sessions import expire_if_overdue, success_redirect_url
 from .themes import resolve_theme
@@ -67,29 +70,35 @@ def submit(session_id: str) -> Any:
     methods = _methods(checkout)
     method = CATALOG.get(request.form.get("method", "card"))
     if method is None or method not in methods:
-        return _render_checkout(checkout, notice=_("This payment method is not available for this order."), status=422)
+        return _render_checkout(checkout, status=422,
+                                notice=_("This payment method is not available for this order."))
     try:
         attempt = int(request.form.get("attempt", ""))
     except ValueError:
         attempt = -1
     card: CardDetails | None = None
+    field_errors: dict[str, str] = {}
     if method.flow == "card":
-        parsed, errors = validate_card(
+        parsed, codes = validate_card(
             request.form.get("card_number", ""), request.form.get("card_expiry", ""),
             request.form.get("card_cvc", ""), request.form.get("card_name", ""),
         )
-        if errors:
-            messages = {field: card_error_message(code) for field, code in errors.items()}
-            return _render_checkout(checkout, method_id=method.id, field_errors=messages,
-                                    values=_safe_values(), status=422)
-        assert parsed is not None
-        card = CardDetails(parsed.number, parsed.exp_month, parsed.exp_year, parsed.cvc, parsed.name)
+        field_errors.update({field: card_error_message(code) for field, code in codes.items()})
+        if parsed is not None:
+            card = CardDetails(parsed.number, parsed.exp_month, parsed.exp_year, parsed.cvc,
+                               parsed.name)
+    details, more_errors = parse_method_form(method.id, checkout, request.form)
+    field_errors.update(more_errors)
+    if field_errors:
+        return _render_checkout(checkout, method_id=method.id, field_errors=field_errors,
+                                values=_safe_values(), status=422)
     return_url = url_for("pay.gateway_return", session_id=checkout.id, _external=True)
     try:
-        payment = submit_payment(checkout, attempt, method.id, return_url, card=card)
+        payment = submit_payment(checkout, attempt, method.id, return_url, card=card,
+                                 details=details)
     except StaleAttempt:
-        return _render_checkout(checkout, method_id=method.id, status=409,
-                                notice=_("This page was out of date, so nothing was charged. Please check and pay again."))
+        return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
+            "This page was out of date, so nothing was charged. Please check and pay again."))
     return respond_to_payment(checkout, payment)
 
 
@@ -150,13 +159,36 @@ def choose_locale(session_id: str) -> Any:
 
 # ---- rendering ------------------------------------------------------------------------------
 
+# next_action type → view answer. Methods with their own flows (wallet QR, vouchers) add theirs.
+NextActionHandler = Callable[[CheckoutSession, Payment], Any]
+NEXT_ACTION_HANDLERS: dict[str, NextActionHandler] = {}
+
+
+def next_action_handler(action_type: str) -> Callable[[NextActionHandler], NextActionHandler]:
+    def register(handler: NextActionHandler) -> NextActionHandler:
+        NEXT_ACTION_HANDLERS[action_type] = handler
+        return handler
+
+    return register
+
+
+@next_action_handler("challenge")
+@next_action_handler("redirect")
+def _follow_redirect(checkout: CheckoutSession, payment: Payment) -> Any:
+    target = (payment.next_action or {}).get("url")
+    if not target:
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    security.allow_form_targets([target])
+    return _redirect(target)
+
+
 def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     if payment.status == SUCCEEDED and checkout.status == "complete":
         return _redirect(success_redirect_url(checkout))
-    if payment.status == REQUIRES_ACTION and payment.next_action and payment.next_action.get("url"):
-        target = payment.next_action["url"]
-        security.allow_form_targets([target])
-        return _redirect(target)
+    if payment.status in (REQUIRES_ACTION, PENDING) and payment.next_action:
+        handler = NEXT_ACTION_HANDLERS.get(str(payment.next_action.get("type")))
+        if handler is not None:
+            return handler(checkout, payment)
     if payment.status == FAILED:
         # Post/redirect/get: the page shows the decline and a fresh attempt.
         return _redirect(url_for("pay.checkout_page", session_id=checkout.id, method=payment.method))
@@ -179,8 +211,9 @@ def _redirect(url: str) -> Response:
 
 
 def _methods(checkout: CheckoutSession) -> list[Any]:
-    return available_methods(checkout.payment_method_types or ["card"], checkout.amount,
-                             checkout.currency, preferred=request.cookies.get("kessai_last_method"))
+    price = payable(checkout)
+    return available_methods(checkout.payment_method_types or ["card"], price.amount,
+                             price.currency, preferred=request.cookies.get("kessai_last_method"))
 
 
 def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,

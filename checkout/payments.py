@@ -29,6 +29,7 @@ from .gateway import (
 from .gateway.base import EXPIRED, FAILED, PENDING, SUCCEEDED
 from .ids import new_id, now
 from .models import CheckoutSession, Payment
+from .pricing import payable
 from .sessions import complete_session
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ class StaleAttempt(Exception):
 
 def charge_amount(checkout: CheckoutSession) -> tuple[int, str]:
     """What the gateway charges: always computed on the server, never taken from the form."""
-    return checkout.amount, checkout.currency
+    price = payable(checkout)
+    return price.amount, price.currency
 
 
 def idempotency_key(checkout: CheckoutSession, attempt: int) -> str:

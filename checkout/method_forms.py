@@ -1,0 +1,37 @@
+"""Method-specific form fields, parsed on the server by small registered parsers.
+
+A parser receives the checkout session and the posted form and returns ``(details, errors)``:
+``details`` go to the gateway with the payment (instalments, konbini store, contact …);
+``errors`` map a form field name to a localized message shown next to that field. Parsers are
+registered per method id, or for ``"*"`` (every method: e.g. Korea's required consents).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .models import CheckoutSession
+
+FormParser = Callable[[CheckoutSession, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
+FORM_PARSERS: dict[str, list[FormParser]] = defaultdict(list)
+
+
+def form_parser(method_id: str) -> Callable[[FormParser], FormParser]:
+    def register(parser: FormParser) -> FormParser:
+        FORM_PARSERS[method_id].append(parser)
+        return parser
+
+    return register
+
+
+def parse_method_form(method_id: str, checkout: CheckoutSession,
+                      form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    details: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for parser in [*FORM_PARSERS.get("*", []), *FORM_PARSERS.get(method_id, [])]:
+        more_details, more_errors = parser(checkout, form)
+        details.update(more_details)
+        errors.update(more_errors)
+    return details, errors
