@@ -35,7 +35,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     if production and secret == DEV_SECRET:
         raise RuntimeError("KESSAI_SECRET_KEY must be set when KESSAI_ENV=production")
     database_url = env.get("KESSAI_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kessai.db'}"
-    public_url = (env.get("KESSAI_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+    # Default: where `make run` serves (PORT), so links and redirects work out of the box.
+    public_url = (env.get("KESSAI_PUBLIC_URL") or f"http://localhost:{env.get('PORT', '8000')}")
+    public_url = public_url.rstrip("/")
     return {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret,
