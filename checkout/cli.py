@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -30,20 +31,32 @@ def main() -> None:
 @click.option("--with-worker/--no-worker", default=False, help="Also run the webhook worker.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve Kessai with gunicorn."""
-    worker = None
-    if with_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "checkout.cli", "worker"])  # noqa: S603
     command = [
         sys.executable, "-m", "gunicorn", "wsgi:app",
         "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-        "--access-logfile", "-", "--chdir", str(_project_root()),
+        "--access-logfile", "-", "--chdir", _project_root(),
     ]
+    children = [subprocess.Popen(command)]  # noqa: S603
+    if with_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "checkout.cli", "worker"]))  # noqa: S603
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    # A SIGTERM to `kessai serve` must take gunicorn and the worker down with it.
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        sys.exit(subprocess.call(command))  # noqa: S603
+        status = children[0].wait()
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=10)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    sys.exit(status)
 
 
 def _project_root() -> str:
