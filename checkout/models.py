@@ -68,6 +68,11 @@ class CheckoutSession(Base):
     # double click, a reloaded POST or two tabs can never create a second gateway payment.
     # A decline moves it on so the shopper can try another card.
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # Which postal address the merchant asks for (none | billing | shipping) and what the
+    # shopper gave (country, postal_code, state, city, line1, line2).
+    address_collection: Mapped[str] = mapped_column(String(16), default="none",
+                                                    server_default="none")
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     merchant: Mapped[Merchant] = relationship(lazy="joined")
     payments: Mapped[list[Payment]] = relationship(
@@ -100,6 +105,26 @@ class Payment(Base):
     updated: Mapped[int] = mapped_column(BigInteger, default=now, onupdate=now)
 
     session: Mapped[CheckoutSession] = relationship(back_populates="payments")
+
+
+class Voucher(Base):
+    """A slip the shopper pays elsewhere later (konbini, Pay-easy, bank transfer, virtual
+    account). Its id is the unguessable token in the slip URL. It keeps a snapshot of what the
+    gateway issued, because a payment's ``next_action`` is cleared once the payment is final and
+    the slip must still show what was paid (or what expired)."""
+
+    __tablename__ = "vouchers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), unique=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    payment: Mapped[Payment] = relationship(lazy="joined")
+    session: Mapped[CheckoutSession] = relationship()
 
 
 class IdempotencyRecord(Base):
