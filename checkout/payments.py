@@ -140,7 +140,7 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
     if result.status == SUCCEEDED:
         complete_session(db, checkout, paid=True)
         if checkout.status == "complete" and checkout.payment_status == "unpaid":
-            _mark_async_paid(db, checkout)
+            _mark_async_paid(db, checkout, payment)
     elif result.status in (FAILED, EXPIRED):
         # Let the shopper try again with a fresh attempt (only once per failed attempt).
         db.execute(
@@ -156,25 +156,39 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
     db.refresh(checkout)
 
 
-# Hooks for asynchronous methods (vouchers, bank transfers): the method modules replace them.
-ASYNC_HOOKS: dict[str, Any] = {}
+# Hooks for asynchronous methods (vouchers, wallets, bank transfers). Several flows register
+# for the same event (a konbini slip and a Korean virtual account both wait as "pending"), so
+# each event holds a list; every hook decides for itself whether the payment is one of its own
+# (by ``payment.next_action`` type, method or details). Hooks run inside the transaction of
+# ``record_gateway_result``: they may add rows and outbox events, and must not commit.
+#   "pending": (db, checkout, payment)  — the gateway says: waiting for the shopper elsewhere
+#   "paid":    (db, checkout, payment)  — a session completed while unpaid has now been paid
+#   "failed":  (db, checkout, payment)  — a payment failed or expired
+ASYNC_HOOKS: dict[str, list[Any]] = {"pending": [], "paid": [], "failed": []}
 
 
-def _mark_async_paid(db: Session, checkout: CheckoutSession) -> None:
-    hook = ASYNC_HOOKS.get("paid")
-    if hook:
-        hook(db, checkout)
+def async_hook(event: str) -> Any:
+    """Decorator: ``@async_hook("pending")`` registers a hook for that event."""
+
+    def register(hook: Any) -> Any:
+        ASYNC_HOOKS.setdefault(event, []).append(hook)
+        return hook
+
+    return register
+
+
+def _mark_async_paid(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+    for hook in ASYNC_HOOKS.get("paid", []):
+        hook(db, checkout, payment)
 
 
 def _after_async_failure(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    hook = ASYNC_HOOKS.get("failed")
-    if hook:
+    for hook in ASYNC_HOOKS.get("failed", []):
         hook(db, checkout, payment)
 
 
 def _after_pending(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    hook = ASYNC_HOOKS.get("pending")
-    if hook:
+    for hook in ASYNC_HOOKS.get("pending", []):
         hook(db, checkout, payment)
 
 
