@@ -1,0 +1,478 @@
+"""``kessai preview``: every page state × theme × locale, rendered from fixtures, with auto-reload.
+
+A designer (or an engineer adding a market) sees each page the shopper can meet without a
+database, a gateway or a checkout session: ``/preview/`` lists the gallery, and
+``/preview/<theme>/<locale>/<state>`` renders one entry through the real templates, widgets,
+theme CSS and catalogs. Nothing is saved, ever:
+
+* the preview app (``create_preview_app``) is the production app with an in-memory SQLite
+  engine nobody migrates, and with every production view replaced by a *stand-in* that only
+  redirects back to the preview (so ``url_for('pay.submit', session_id=…)`` in a template builds
+  exactly the URL it builds in production, and a click on it changes nothing);
+* fixtures are real model objects (``Merchant``, ``CheckoutSession``, ``Payment``) that are never
+  added to a database session: templates read them exactly as they read stored ones.
+
+The preview blueprint is registered only when ``PREVIEW_ENABLED`` is set (``kessai preview``
+sets it) and refuses to be registered under ``KESSAI_ENV=production``.
+
+Markets register their own states with one call each (docs/themes.md, "Preview")::
+
+    from checkout.preview import Fixtures, pay_page, preview_state
+
+    @preview_state("konbini_form", "Konbini: choose a store", "pay.html", group="Japan")
+    def konbini_form(fx: Fixtures) -> dict[str, Any]:
+        return pay_page(fx, method="konbini")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+
+from .cards import BRAND_LABELS
+from .config import PROJECT_ROOT
+from .csrf import bind_to_checkout, csrf_exempt
+from .gateway.base import REQUIRES_ACTION, GatewayPayment
+from .i18n import HTML_LANG, LOCALES
+from .messages import card_error_message, decline_message
+from .methods import CATALOG, available_methods, default_method_ids
+from .models import CheckoutSession, Merchant, Payment
+from .money import CURRENCIES
+from .pages import render_page
+from .pricing import payable
+from .themes import DEFAULT_THEME, MARKET_THEMES, available_themes, theme_exists
+
+bp = Blueprint("preview", __name__, url_prefix="/preview")
+
+# ---- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """What a state's builder gets: the entry being rendered and fixture factories."""
+
+    theme: str
+    locale: str
+    currency: str
+    method: str | None = None  # ``?method=`` (the method picker's links land here)
+
+    def merchant(self, **overrides: Any) -> Merchant:
+        sample = SAMPLE_ORDERS.get(self.currency, SAMPLE_ORDERS["*"])
+        fields: dict[str, Any] = {
+            "id": "mer_preview", "name": sample["merchant"], "secret_key_hash": "",
+            "secret_key_prefix": "sk_test_prev", "webhook_secret": "whsec_preview",
+            "webhook_url": None, "allowed_origins": ["https://shop.example"], "theme": None,
+            "default_locale": None, "settings": {}, "is_demo": False, "created": _now(),
+        }
+        fields.update(overrides)
+        return Merchant(**fields)
+
+    def checkout(self, **overrides: Any) -> CheckoutSession:
+        """An open session in the entry's currency and locale (override any column)."""
+        sample = SAMPLE_ORDERS.get(self.currency, SAMPLE_ORDERS["*"])
+        items = [dict(item) for item in sample["line_items"]]
+        merchant = overrides.pop("merchant", None) or self.merchant()
+        fields: dict[str, Any] = {
+            "id": PREVIEW_SESSION_ID, "merchant_id": merchant.id, "status": "open",
+            "payment_status": "unpaid", "currency": self.currency, "line_items": items,
+            "amount": sum(item["quantity"] * item["unit_amount"] for item in items),
+            "success_url": "https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.example/cart", "locale": self.locale, "theme": self.theme,
+            "payment_method_types": default_method_ids(self.currency),
+            "customer": dict(sample["customer"]), "client_reference_id": "order-1042",
+            "metadata_": {}, "expires_at": _now() + 24 * 3600, "created": _now(),
+            "completed_at": None, "attempt": 1,
+        }
+        fields.update(overrides)
+        checkout = CheckoutSession(**fields)
+        checkout.merchant = merchant
+        return checkout
+
+    def payment(self, checkout: CheckoutSession, **overrides: Any) -> Payment:
+        """A card payment attached to ``checkout`` (appears in ``checkout.payments``)."""
+        price = payable(checkout)
+        attempt = overrides.get("attempt", checkout.attempt)
+        fields: dict[str, Any] = {
+            "id": f"pay_preview_{attempt}", "session_id": checkout.id, "attempt": attempt,
+            "idempotency_key": f"{checkout.id}:{attempt}", "gateway_payment_id": "gwpay_preview",
+            "status": "processing", "method": "card", "amount": price.amount,
+            "currency": price.currency, "failure_code": None, "card_brand": "visa",
+            "card_last4": "4242", "details": {}, "next_action": None, "created": _now(),
+            "updated": _now(),
+        }
+        fields.update(overrides)
+        payment = Payment(**fields)
+        payment.session = checkout  # back-populates checkout.payments
+        return payment
+
+
+StateBuilder = Callable[[Fixtures], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PreviewState:
+    id: str  # URL-safe, unique: "card_errors", "konbini_slip_seven_eleven" …
+    label: str  # what the designer reads in the gallery (English; a developer tool)
+    template: str  # the page template, e.g. "pay.html" (looked up through the theme)
+    build: StateBuilder  # fixtures → template context
+    group: str = "Checkout"  # gallery section: "Checkout", "Japan", "Korea", "FX" …
+    currency: str | None = None  # force a currency (e.g. "KRW" for a virtual account)
+
+
+PREVIEW_STATES: dict[str, PreviewState] = {}
+
+
+def register_state(state: PreviewState) -> PreviewState:
+    """Add (or replace) a state in the gallery."""
+    if not state.id.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"preview state id must be URL-safe: {state.id!r}")
+    PREVIEW_STATES[state.id] = state
+    return state
+
+
+def preview_state(state_id: str, label: str, template: str, *, group: str = "Checkout",
+                  currency: str | None = None) -> Callable[[StateBuilder], StateBuilder]:
+    """Decorator form of ``register_state`` for a builder function."""
+
+    def register(build: StateBuilder) -> StateBuilder:
+        register_state(PreviewState(state_id, label, template, build, group, currency))
+        return build
+
+    return register
+
+
+def pay_page(fx: Fixtures, checkout: CheckoutSession | None = None, *, method: str | None = None,
+             field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+             notice: str | None = None, decline: str | None = None,
+             declined_payment: Payment | None = None,
+             processing: Payment | None = None) -> dict[str, Any]:
+    """The context ``pay.html`` gets from ``checkout.pay`` (the same keys, from fixtures)."""
+    checkout = checkout if checkout is not None else fx.checkout()
+    price = payable(checkout)
+    methods = available_methods(checkout.payment_method_types or ["card"], price.amount,
+                                price.currency) or [CATALOG["card"]]
+    wanted = fx.method or method
+    selected = next((m for m in methods if m.id == wanted), methods[0])
+    return {
+        "checkout": checkout, "methods": methods, "method": selected,
+        "field_errors": field_errors or {}, "values": values or {}, "notice": notice,
+        "decline": decline, "declined_payment": declined_payment, "processing": processing,
+        "brands": BRAND_LABELS,
+        "fragment": request.headers.get("HX-Target") == "method-panel",
+    }
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+
+PREVIEW_SESSION_ID = "cs_preview"
+
+# A believable order per currency ("*": any other currency).
+SAMPLE_ORDERS: dict[str, dict[str, Any]] = {
+    "JPY": {"merchant": "Sakura Tea 桜茶舗",
+            "line_items": [{"name": "抹茶ラテ ギフトセット", "quantity": 1, "unit_amount": 9800},
+                           {"name": "送料", "quantity": 1, "unit_amount": 3000}],
+            "customer": {"name": "Hanako Yamada", "email": "hanako@example.jp"}},
+    "KRW": {"merchant": "Hanok Beauty 한옥뷰티",
+            "line_items": [{"name": "한방 스킨케어 세트", "quantity": 1, "unit_amount": 59000},
+                           {"name": "배송비", "quantity": 1, "unit_amount": 3000}],
+            "customer": {"name": "Minji Kim", "email": "minji@example.kr"}},
+    "*": {"merchant": "Lotus Goods",
+          "line_items": [{"name": "Silk scarf", "quantity": 2, "unit_amount": 4500},
+                         {"name": "Shipping", "quantity": 1, "unit_amount": 800}],
+          "customer": {"name": "Wei Zhang", "email": "wei@example.com"}},
+}
+
+# A theme's own market currency (jp-red → JPY, kr-kakao → KRW); other themes show yen.
+THEME_CURRENCIES = {theme: currency for currency, theme in MARKET_THEMES.items()}
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+# ---- the foundation's states ------------------------------------------------------------------
+
+@preview_state("method_choice", "Method choice", "pay.html")
+def _method_choice(fx: Fixtures) -> dict[str, Any]:
+    return pay_page(fx)
+
+
+@preview_state("card_errors", "Card form with errors", "pay.html")
+def _card_errors(fx: Fixtures) -> dict[str, Any]:
+    return pay_page(fx, method="card", field_errors={
+        "card_number": card_error_message("invalid_number"),
+        "card_expiry": card_error_message("expired_card"),
+        "card_cvc": card_error_message("invalid_cvc"),
+    }, values={"card_expiry": "01/21", "card_name": "Hanako Yamada"})
+
+
+@preview_state("challenge", "3-D Secure challenge", "sandbox/challenge.html")
+def _challenge(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout()
+    price = payable(checkout)
+    payment = GatewayPayment(id="gwpay_preview", status=REQUIRES_ACTION, method="card",
+                             amount=price.amount, currency=price.currency, card_brand="visa",
+                             card_last4="3184")
+    return {"payment": payment, "waiting": True}
+
+
+@preview_state("declined", "Card declined", "pay.html")
+def _declined(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout(attempt=2)
+    failed = fx.payment(checkout, attempt=1, status="failed", failure_code="card_declined",
+                        card_last4="0002")
+    return pay_page(fx, checkout, method="card", decline=decline_message("card_declined"),
+                    declined_payment=failed)
+
+
+@preview_state("processing", "Processing (waiting for the gateway)", "pay.html")
+def _processing(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout()
+    return pay_page(fx, checkout, method="card", processing=fx.payment(checkout))
+
+
+@preview_state("complete", "Success (payment complete)", "complete.html")
+def _complete(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout(status="complete", payment_status="paid", completed_at=_now())
+    payment = fx.payment(checkout, status="succeeded")
+    return {"checkout": checkout, "payment": payment, "brands": BRAND_LABELS,
+            "return_url": f"https://shop.example/thanks?session_id={checkout.id}"}
+
+
+@preview_state("expired", "Expired session", "expired.html")
+def _expired(fx: Fixtures) -> dict[str, Any]:
+    return {"checkout": fx.checkout(status="expired", expires_at=_now() - 60)}
+
+
+@preview_state("not_found", "Unknown session (not found)", "error.html")
+def _not_found(fx: Fixtures) -> dict[str, Any]:
+    return {"kind": "not_found"}
+
+
+# ---- routes -----------------------------------------------------------------------------------
+
+@bp.record_once
+def _refuse_in_production(state: BlueprintSetupState) -> None:
+    if state.app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("the designer preview must not run with KESSAI_ENV=production")
+
+
+def gallery_entries() -> Iterator[tuple[PreviewState, str, str]]:
+    """Every (state, theme, locale) the gallery lists, in gallery order."""
+    import_market_states()
+    for theme in available_themes():
+        for state in _states_in_order():
+            for locale in LOCALES:
+                yield state, theme, locale
+
+
+def import_market_states() -> None:
+    """Market modules register their states when imported (``create_app`` imports them too)."""
+    import importlib
+
+    from .markets import MARKET_MODULES
+
+    for name in MARKET_MODULES:
+        importlib.import_module(name)
+
+
+def _states_in_order() -> list[PreviewState]:
+    groups = list(dict.fromkeys(["Checkout", *(s.group for s in PREVIEW_STATES.values())]))
+    return sorted(PREVIEW_STATES.values(), key=lambda s: groups.index(s.group))
+
+
+@bp.get("/")
+def gallery() -> Any:
+    g.theme = DEFAULT_THEME
+    states = _states_in_order()
+    groups: dict[str, list[PreviewState]] = {}
+    for state in states:
+        groups.setdefault(state.group, []).append(state)
+    return render_page("preview/gallery.html", themes=list(available_themes().values()),
+                       groups=groups, locales=LOCALES, version=watched_version(),
+                       entry_count=len(list(gallery_entries())))
+
+
+@csrf_exempt  # the preview never changes anything: every POST is answered with a redirect back
+@bp.route("/<theme>/<locale>/<state_id>", methods=["GET", "POST"])
+def show(theme: str, locale: str, state_id: str) -> Any:
+    state = PREVIEW_STATES.get(state_id)
+    if state is None or locale not in LOCALES or not theme_exists(theme):
+        abort(404)
+    if request.method == "POST":  # e.g. the sandbox challenge's approve/fail buttons
+        return redirect(request.full_path.rstrip("?"), code=303)
+    currency = _currency(state, theme)
+    fx = Fixtures(theme=theme, locale=locale, currency=currency, method=request.args.get("method"))
+    # The locale and zone selectors read the request's checkout session: give them a fixture
+    # before the builder runs (its messages are translated as it builds them).
+    g.checkout_session = fx.checkout()
+    g.merchant = g.checkout_session.merchant
+    g.theme = theme
+    context = state.build(fx)
+    if context.get("checkout") is not None:
+        bind_to_checkout(context["checkout"].id)  # as checkout pages do: the forms' tokens match
+    response = make_response(render_page("preview/frame.html", page_template=state.template,
+                           preview={"state": state, "theme": theme, "locale": locale,
+                                    "currency": currency, "version": watched_version(),
+                                    "themes": list(available_themes()), "locales": LOCALES,
+                                    "html_lang": HTML_LANG[locale]},
+                           **context))
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def _currency(state: PreviewState, theme: str) -> str:
+    asked = (request.args.get("currency") or "").upper()
+    if asked in CURRENCIES:
+        return asked
+    return state.currency or THEME_CURRENCIES.get(theme, "JPY")
+
+
+@bp.get("/version")
+def version() -> Response:
+    """Polled by the preview pages (htmx, every second): ``HX-Refresh`` once a watched file
+    changed, so the browser reloads itself. No inline script, so the strict CSP holds."""
+    if request.args.get("v") != watched_version():
+        response = Response("", 200)
+        response.headers["HX-Refresh"] = "true"
+    else:
+        response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- watching files ---------------------------------------------------------------------------
+
+WATCHED_DIRS = ("templates", "widgets", "themes", "static", "locales", "checkout")
+WATCHED_SUFFIXES = frozenset({".html", ".css", ".js", ".json", ".svg", ".png", ".woff2", ".mo",
+                              ".po", ".py", ".txt"})
+
+
+def watched_files(roots: list[Path] | None = None) -> list[Path]:
+    files = []
+    for root in roots if roots is not None else _watch_roots():
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if path.suffix in WATCHED_SUFFIXES and "__pycache__" not in path.parts:
+                files.append(path)
+    return files
+
+
+def _watch_roots() -> list[Path]:
+    configured = current_app.config.get("PREVIEW_WATCH_DIRS") if current_app else None
+    return [Path(p) for p in configured] if configured else [PROJECT_ROOT / d for d in WATCHED_DIRS]
+
+
+def watched_version() -> str:
+    """A fingerprint of every watched file's name, size and modification time."""
+    digest = hashlib.sha256()
+    for path in watched_files():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        digest.update(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+# ---- the preview application -------------------------------------------------------------------
+
+# Production endpoints the preview serves for real: files only.
+SERVED_ENDPOINTS = frozenset({"static", "assets.theme_css", "assets.theme_asset"})
+
+
+def create_preview_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The production app with the preview blueprint, no database and stand-in views."""
+    from . import create_app
+
+    app = create_app({
+        # In memory and never migrated: a view that tried to store something would fail loudly.
+        "DATABASE_URL": "sqlite://",
+        "PREVIEW_ENABLED": True,
+        "TEMPLATES_AUTO_RELOAD": True,
+        **(test_config or {}),
+    })
+    for endpoint in list(app.view_functions):
+        if endpoint not in SERVED_ENDPOINTS and not endpoint.startswith("preview."):
+            app.view_functions[endpoint] = _stand_in
+    return app
+
+
+def _stand_in(**_url_values: Any) -> Any:
+    """Every production route in the preview app: back to the preview page it came from.
+
+    A language switch goes to the same entry in the chosen locale; the method picker's links
+    to the same entry with ``?method=``; a status poll is told to stop (htmx 286) without a swap.
+    """
+    back = _preview_referrer()
+    if request.method == "POST":
+        from .i18n import normalize_locale
+
+        chosen = normalize_locale(request.form.get("lang"))
+        if back and chosen:
+            back = _with_locale(back, chosen)
+        return redirect(back or url_for("preview.gallery"), code=303)
+    if request.headers.get("HX-Request") and "method" not in request.args:
+        response = Response("", status=286)
+        response.headers["HX-Reswap"] = "none"
+        return response
+    if back and request.args.get("method"):
+        back = _with_query(back, method=request.args["method"])
+    return redirect(back or url_for("preview.gallery"), code=303)
+
+
+def _preview_referrer() -> str | None:
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or not parts.path.startswith("/preview/"):
+        return None
+    return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+def _with_locale(url: str, locale: str) -> str:
+    parts = urlsplit(url)
+    segments = parts.path.split("/")  # ["", "preview", theme, locale, state]
+    if len(segments) == 5:
+        segments[3] = locale
+    return urlunsplit(parts._replace(path="/".join(segments)))
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(params)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def run_preview(host: str, port: int) -> None:
+    """Serve the preview with werkzeug's auto-reloader (``kessai preview``): the process restarts
+    on Python, catalog and manifest changes (templates and theme CSS reload by themselves), and
+    the open pages reload through ``/preview/version``."""
+    from werkzeug.serving import run_simple
+
+    app = create_preview_app()
+    extra = [str(p) for p in watched_files([PROJECT_ROOT / d for d in WATCHED_DIRS])
+             if p.suffix in (".mo", ".json", ".py")]
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        print(f"Kessai preview on http://{host}:{port}/preview/  (Ctrl+C to stop)")  # noqa: T201
+    run_simple(host, port, app, use_reloader=True, reloader_type="stat", extra_files=extra,
+               threaded=True)
