@@ -8,6 +8,7 @@ its ordering weight. Adding a method = one entry here (+ its sandbox behaviour i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ class PaymentMethod:
     min_amount: dict[str, int] = field(default_factory=dict)
     max_amount: dict[str, int] = field(default_factory=dict)
     group: str = ""
+    # Offered only when the merchant published its legal disclosure (Japan's 特定商取引法表記).
+    requires_legal_disclosure: bool = False
+    # Offered only when the merchant sells digital goods (carrier billing).
+    digital_only: bool = False
 
     def allows(self, amount: int, currency: str) -> bool:
         if currency not in self.currencies:
@@ -42,6 +47,14 @@ class PaymentMethod:
 
 
 CATALOG: dict[str, PaymentMethod] = {}
+
+# Market modules add rules here instead of if-chains in the views:
+# an eligibility rule says whether the checkout may offer a method (merchant settings …);
+# a weight rule adds to a method's ordering weight for this checkout (large amounts → card).
+EligibilityRule = Callable[[PaymentMethod, Any], bool]
+WeightRule = Callable[[PaymentMethod, Any, int, str], int]
+ELIGIBILITY_RULES: list[EligibilityRule] = []
+WEIGHT_RULES: list[WeightRule] = []
 
 
 def register(method: PaymentMethod) -> PaymentMethod:
@@ -67,8 +80,17 @@ def default_method_ids(currency: str) -> list[str]:
 
 
 def available_methods(method_ids: list[str], amount: int, currency: str,
-                      preferred: str | None = None) -> list[PaymentMethod]:
-    """The session's methods that allow this amount, the shopper's last method first."""
-    methods = [CATALOG[m] for m in method_ids if m in CATALOG and CATALOG[m].allows(amount, currency)]
-    methods.sort(key=lambda m: (m.id != preferred, -m.weight))
+                      preferred: str | None = None, checkout: Any = None) -> list[PaymentMethod]:
+    """The session's methods that allow this amount, the shopper's last method first, then by
+    weight (market share, adjusted by the weight rules)."""
+    methods = [CATALOG[m] for m in method_ids
+               if m in CATALOG and CATALOG[m].allows(amount, currency)]
+    if checkout is not None:
+        methods = [m for m in methods if all(rule(m, checkout) for rule in ELIGIBILITY_RULES)]
+
+    def weight(method: PaymentMethod) -> int:
+        extra = sum(rule(method, checkout, amount, currency) for rule in WEIGHT_RULES)
+        return method.weight + extra
+
+    methods.sort(key=lambda m: (m.id != preferred, -weight(m)))
     return methods
