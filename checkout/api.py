@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, g, request
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from .csrf import csrf_exempt
 from .db import get_db
@@ -24,11 +25,13 @@ from .sessions import (
     create_session,
     expire_if_overdue,
     expire_session,
+    is_session_id,
     parse_create_params,
     session_to_api,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
+
 
 
 @bp.before_request
@@ -39,7 +42,8 @@ def authenticate() -> Response | None:
         return error_response(ApiError(401, "authentication_required",
                                        "Send your secret key as 'Authorization: Bearer sk_test_…'.",
                                        type="authentication_error"))
-    merchant = get_db().scalar(select(Merchant).where(Merchant.secret_key_hash == hash_secret(key.strip())))
+    key_hash = hash_secret(key.strip())
+    merchant = get_db().scalar(select(Merchant).where(Merchant.secret_key_hash == key_hash))
     if merchant is None:
         return error_response(ApiError(401, "invalid_api_key", "The API key is not valid.",
                                        type="authentication_error"))
@@ -50,11 +54,12 @@ def authenticate() -> Response | None:
 @csrf_exempt
 @bp.post("/checkout/sessions")
 def create_checkout_session() -> Response:
-    raw = request.get_data(cache=True)
-    body = _json_body(raw)
+    body = _json_body(_read_body())
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _create(body)
+        response = _create(body)
+        get_db().commit()
+        return response
     if not 1 <= len(key) <= 255:
         raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key must be 1–255 characters.")
     return _idempotent(key, body, lambda: _create(body))
@@ -81,20 +86,32 @@ def expire_checkout_session(session_id: str) -> Response:
 # ---- helpers ------------------------------------------------------------------------------
 
 def _create(body: Any) -> Response:
-    db = get_db()
+    """Validate and add the session; the caller commits (with its idempotency record)."""
     fields = parse_create_params(body, g.merchant)
-    checkout = create_session(db, g.merchant, fields)
-    db.commit()
+    checkout = create_session(get_db(), g.merchant, fields)
+    get_db().flush()
     return _json(session_to_api(checkout))
 
 
 def _own_session(session_id: str) -> CheckoutSession:
     db = get_db()
-    checkout = db.get(CheckoutSession, session_id)
+    # Anything that cannot be one of our ids never reaches the database (PostgreSQL would
+    # refuse a NUL, for instance, with an error instead of "not found").
+    checkout = db.get(CheckoutSession, session_id) if is_session_id(session_id) else None
     if checkout is None or checkout.merchant_id != g.merchant.id:
-        raise ApiError(404, "resource_missing", f"No such checkout session: {session_id}.", "id")
+        raise ApiError(404, "resource_missing", "No such checkout session.", "id")
     expire_if_overdue(db, checkout)
     return checkout
+
+
+def _read_body() -> bytes:
+    raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # A chunked body (no Content-Length) is cut at the limit by werkzeug rather than refused:
+    # a body that reached the limit is too large, never silently truncated JSON.
+    if limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def _json_body(raw: bytes) -> Any:
@@ -104,17 +121,25 @@ def _json_body(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:  # a few kilobytes of "[[[[" would otherwise be a 500
+        raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from exc
 
 
-def _idempotent(key: str, body: Any, handler: Any) -> Response:
-    """Same key + same body → the stored response; same key + other body → 409."""
+def _idempotent(key: str, body: Any, handler: Callable[[], Response]) -> Response:
+    """Same key + same body → the stored response; same key + other body → 409.
+
+    The key is claimed (committed) before the work starts, so a concurrent retry sees it and
+    gets 409; the response is stored in the same transaction as the work itself, so a crash
+    leaves neither a session nor a stuck key behind.
+    """
     db = get_db()
     fingerprint = hashlib.sha256(
         (request.path + "\n" + json.dumps(body, sort_keys=True)).encode()
     ).hexdigest()
     record = db.get(IdempotencyRecord, (g.merchant.id, key))
     if record is None:
-        db.add(IdempotencyRecord(merchant_id=g.merchant.id, key=key, request_fingerprint=fingerprint))
+        db.add(IdempotencyRecord(merchant_id=g.merchant.id, key=key,
+                                 request_fingerprint=fingerprint))
         try:
             db.commit()
         except IntegrityError:
@@ -123,7 +148,8 @@ def _idempotent(key: str, body: Any, handler: Any) -> Response:
     if record is not None:
         if record.request_fingerprint != fingerprint:
             raise ApiError(409, "idempotency_key_reused",
-                           "This Idempotency-Key was used with a different request.", type="idempotency_error")
+                           "This Idempotency-Key was used with a different request.",
+                           type="idempotency_error")
         if record.response_status is None:
             raise ApiError(409, "idempotency_key_in_use",
                            "A request with this Idempotency-Key is still being processed.",
@@ -134,24 +160,33 @@ def _idempotent(key: str, body: Any, handler: Any) -> Response:
         return response
     try:
         response = handler()
-    except ApiError:
-        # Validation failed before anything happened: the key may be reused (as Stripe does).
+        stored = db.get(IdempotencyRecord, (g.merchant.id, key))
+        assert stored is not None
+        stored.response_status = response.status_code
+        stored.response_body = response.get_data(as_text=True)
+        db.commit()
+    except BaseException:
+        # Nothing happened (validation failed, or the work rolled back): free the key so the
+        # merchant can retry, as Stripe does for requests that never ran.
         db.rollback()
-        stale = db.get(IdempotencyRecord, (g.merchant.id, key))
-        if stale is not None:
-            db.delete(stale)
-            db.commit()
+        _release_key(key)
         raise
-    stored = db.get(IdempotencyRecord, (g.merchant.id, key))
-    assert stored is not None
-    stored.response_status = response.status_code
-    stored.response_body = response.get_data(as_text=True)
-    db.commit()
     return response
 
 
+def _release_key(key: str) -> None:
+    db = get_db()
+    db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.merchant_id == g.merchant.id,
+                                               IdempotencyRecord.key == key,
+                                               IdempotencyRecord.response_status.is_(None)))
+    db.commit()
+
+
 def _json(data: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype="application/json")
+    response = Response(json.dumps(data, ensure_ascii=False), status=status,
+                        mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def error_response(error: ApiError) -> Response:
@@ -182,4 +217,8 @@ def http_error_as_json(exc: HTTPException) -> Response:
         413: "The request body is too large.",
     }.get(status, exc.description or "Request failed.")
     error_type = "api_error" if status >= 500 else "invalid_request_error"
-    return _json({"error": {"type": error_type, "code": code, "message": message, "param": None}}, status)
+    response = _json({"error": {"type": error_type, "code": code, "message": message,
+                                "param": None}}, status)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response

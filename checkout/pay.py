@@ -26,7 +26,7 @@ from .models import CheckoutSession, Payment
 from .pages import render_page
 from .pricing import payable
 from .payments import StaleAttempt, latest_payment, refresh_from_gateway, submit_payment
-from .sessions import expire_if_overdue, success_redirect_url
+from .sessions import expire_if_overdue, is_session_id, success_redirect_url
 from .themes import resolve_theme
 
 bp = Blueprint("pay", __name__)
@@ -37,7 +37,7 @@ HTMX_STOP_POLLING = 286
 def load_checkout(session_id: str) -> CheckoutSession:
     """Find the session (404 otherwise), expire it if overdue, set locale/theme/policy."""
     db = get_db()
-    checkout = db.get(CheckoutSession, session_id) if len(session_id) <= 64 else None
+    checkout = db.get(CheckoutSession, session_id) if is_session_id(session_id) else None
     if checkout is None:
         abort(404)
     expire_if_overdue(db, checkout)

@@ -29,6 +29,11 @@ MAX_EXPIRY_SECONDS = 24 * 3600
 MAX_LINE_ITEMS = 100
 MAX_METADATA_KEYS = 50
 SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+# What a session id can look like; anything else is "not found" before touching the database
+# (PostgreSQL answers a NUL in a query with an error, not with "no rows").
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A theme is a folder name under themes/: never a path.
+THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 ALLOWED_FIELDS = {
     "amount", "currency", "line_items", "success_url", "cancel_url", "locale", "theme",
@@ -61,16 +66,25 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _string(body: dict[str, Any], param: str, max_length: int, required: bool = False) -> str | None:
+def _string(body: dict[str, Any], param: str, max_length: int,
+            required: bool = False) -> str | None:
     value = body.get(param)
     if value is None:
         if required:
             raise _missing(param)
         return None
+    return _text(value, param, max_length)
+
+
+def _text(value: Any, param: str, max_length: int) -> str:
     if not isinstance(value, str):
         raise _type(param, "a string")
     if len(value) > max_length:
-        raise ApiError(400, "parameter_too_long", f"{param} must be at most {max_length} characters.", param)
+        raise ApiError(400, "parameter_too_long",
+                       f"{param} must be at most {max_length} characters.", param)
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL in text, and no legitimate value contains one.
+        raise ApiError(400, "parameter_invalid_string", f"{param} contains a NUL character.", param)
     return value
 
 
@@ -78,11 +92,22 @@ def _url(body: dict[str, Any], param: str, required: bool = False) -> str | None
     value = _string(body, param, 2000, required)
     if value is None:
         return None
-    probe = value.replace(SESSION_ID_PLACEHOLDER, "x")
-    parts = urlsplit(probe)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in probe):
+    if not _is_absolute_http_url(value.replace(SESSION_ID_PLACEHOLDER, "x")):
         raise ApiError(400, "url_invalid", f"{param} must be an absolute http(s) URL.", param)
     return value
+
+
+def _is_absolute_http_url(url: str) -> bool:
+    # Whitespace and control characters are refused outright: browsers strip or keep them
+    # inconsistently, and they would end up in a Location header.
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _amount(value: Any, param: str) -> int:
@@ -106,10 +131,12 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
     assert currency_value is not None
     currency = currency_value.upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ApiError(400, "currency_invalid", "currency must be a three-letter ISO 4217 code.", "currency")
+        raise ApiError(400, "currency_invalid", "currency must be a three-letter ISO 4217 code.",
+                       "currency")
     if currency not in CURRENCIES:
         raise ApiError(422, "currency_unsupported",
-                       f"{currency} is not supported. Supported: {', '.join(CURRENCIES)}.", "currency")
+                       f"{currency} is not supported. Supported: {', '.join(CURRENCIES)}.",
+                       "currency")
     rule = CURRENCIES[currency]
 
     line_items = _line_items(body.get("line_items"))
@@ -120,7 +147,8 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
         total = sum(item["quantity"] * item["unit_amount"] for item in line_items)
         if amount is not None and amount != total:
             raise ApiError(422, "amount_mismatch",
-                           f"amount ({amount}) must equal the sum of line_items ({total}).", "amount")
+                           f"amount ({amount}) must equal the sum of line_items ({total}).",
+                           "amount")
         amount = total
     if amount is None:
         raise _missing("amount")
@@ -134,13 +162,15 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
     success_url = _url(body, "success_url", required=True)
     cancel_url = _url(body, "cancel_url")
 
-    locale = _string(body, "locale", 10) or "auto"
-    if locale != "auto" and locale not in API_LOCALES:
+    locale = _string(body, "locale", 10)
+    if locale is None:
+        locale = "auto"
+    elif locale != "auto" and locale not in API_LOCALES:
         raise ApiError(422, "locale_unsupported",
                        "locale must be one of auto, en, ja, ko, zh-Hans.", "locale")
 
     theme = _string(body, "theme", 40)
-    if theme is not None and not theme_exists(theme):
+    if theme is not None and not (THEME_NAME.fullmatch(theme) and theme_exists(theme)):
         raise ApiError(422, "theme_unknown", f"No theme named {theme!r}.", "theme")
 
     methods = _methods(body.get("payment_method_types"), currency)
@@ -174,7 +204,8 @@ def _line_items(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise _type("line_items", "an array")
     if len(value) > MAX_LINE_ITEMS:
-        raise ApiError(400, "parameter_too_long", f"At most {MAX_LINE_ITEMS} line_items.", "line_items")
+        raise ApiError(400, "parameter_too_long", f"At most {MAX_LINE_ITEMS} line_items.",
+                       "line_items")
     items = []
     for index, item in enumerate(value):
         where = f"line_items[{index}]"
@@ -182,14 +213,13 @@ def _line_items(value: Any) -> list[dict[str, Any]]:
             raise _type(where, "an object")
         extra = set(item) - {"name", "quantity", "unit_amount"}
         if extra:
-            raise ApiError(400, "parameter_unknown", f"Unknown parameter: {where}.{sorted(extra)[0]}.",
-                           f"{where}.{sorted(extra)[0]}")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise _missing(f"{where}.name") if name is None else _type(f"{where}.name", "a string")
-        if len(name) > 200:
-            raise ApiError(400, "parameter_too_long", "Line item names are at most 200 characters.",
-                           f"{where}.name")
+            param = f"{where}.{sorted(extra)[0]}"
+            raise ApiError(400, "parameter_unknown", f"Unknown parameter: {param}.", param)
+        if item.get("name") is None:
+            raise _missing(f"{where}.name")
+        name = _text(item["name"], f"{where}.name", 200)
+        if not name.strip():
+            raise _type(f"{where}.name", "a non-empty string")
         quantity = item.get("quantity", 1)
         if not _is_int(quantity) or not 1 <= quantity <= 10_000:
             raise ApiError(400, "parameter_invalid_integer",
@@ -224,13 +254,14 @@ def _customer(value: Any) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, item in value.items():
         if key not in ("name", "email", "phone"):
-            raise ApiError(400, "parameter_unknown", f"Unknown parameter: customer.{key}.", f"customer.{key}")
+            raise ApiError(400, "parameter_unknown", f"Unknown parameter: customer.{key}.",
+                           f"customer.{key}")
         if item is None:
             continue
-        if not isinstance(item, str) or len(item) > 200:
-            raise _type(f"customer.{key}", "a string of at most 200 characters")
+        item = _text(item, f"customer.{key}", 200)
         if key == "email" and item and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
-            raise ApiError(400, "email_invalid", "customer.email is not an email address.", "customer.email")
+            raise ApiError(400, "email_invalid", "customer.email is not an email address.",
+                           "customer.email")
         result[key] = item
     return result
 
@@ -241,13 +272,18 @@ def _metadata(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise _type("metadata", "an object of strings")
     if len(value) > MAX_METADATA_KEYS:
-        raise ApiError(400, "parameter_too_long", f"metadata has at most {MAX_METADATA_KEYS} keys.", "metadata")
+        raise ApiError(400, "parameter_too_long", f"metadata has at most {MAX_METADATA_KEYS} keys.",
+                       "metadata")
     for key, item in value.items():
-        if len(key) > 40 or not isinstance(item, str) or len(item) > 500:
-            raise ApiError(400, "parameter_invalid_type",
-                           "metadata keys are at most 40 characters; values strings of at most 500.",
-                           f"metadata.{key}")
+        if not 1 <= len(key) <= 40 or "\x00" in key:
+            raise ApiError(400, "parameter_invalid_string",
+                           "metadata keys are 1 to 40 characters.", f"metadata.{key}")
+        _text(item, f"metadata.{key}", 500)
     return dict(value)
+
+
+def is_session_id(value: str) -> bool:
+    return SESSION_ID.fullmatch(value) is not None
 
 
 def create_session(db: Session, merchant: Merchant, fields: dict[str, Any]) -> CheckoutSession:
@@ -280,6 +316,11 @@ def payment_to_api(payment: Any) -> dict[str, Any]:
     return data
 
 
+def _api_locale(stored: str) -> str:
+    """Sessions store the API's name (``zh-Hans``) or, after the switcher, ours (``zh_Hans``)."""
+    return stored if stored == "auto" else LOCALE_TO_API.get(stored, stored)
+
+
 def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
     return {
         "id": checkout.id,
@@ -290,7 +331,7 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
         "amount": checkout.amount,
         "currency": checkout.currency,
         "line_items": checkout.line_items or [],
-        "locale": checkout.locale if checkout.locale == "auto" else LOCALE_TO_API.get(checkout.locale, checkout.locale),
+        "locale": _api_locale(checkout.locale),
         "theme": checkout.theme,
         "payment_method_types": checkout.payment_method_types or [],
         "customer": checkout.customer or {},
