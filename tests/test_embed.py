@@ -1,0 +1,73 @@
+"""Embedding: the page tells embedded.js its merchant's origins, and a framed shopper whose
+payment succeeded stays on Kessai's result page (which sends ``kessai:complete``)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from checkout.db import get_db
+from checkout.merchants import create_merchant
+
+
+def embed_config(page: str) -> Any:
+    match = re.search(r"data-kessai-embed='([^']+)'", page)
+    return json.loads(html.unescape(match.group(1))) if match else None
+
+
+def card_form(client: Any, session_id: str) -> dict[str, str]:
+    page = client.get(f"/pay/{session_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return {"csrf_token": token, "method": "card", "attempt": "1",
+            "card_number": "4242424242424242", "card_expiry": "12/34", "card_cvc": "123",
+            "card_name": "Hanako Yamada"}
+
+
+def test_checkout_page_carries_the_merchants_origins(client: Any, api: Any) -> None:
+    session = api.create().get_json()
+    page = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    assert embed_config(page) == {"session_id": session["id"], "origins": ["https://shop.example"],
+                                  "status": "open", "payment_status": "unpaid",
+                                  "cancel_url": "https://shop.example/cancel"}
+    assert "/static/js/embedded.js" in page
+
+
+def test_no_embedding_script_when_the_merchant_registered_no_origin(app: Any, client: Any) -> None:
+    with app.app_context():
+        _merchant, secret = create_merchant(get_db(), "No frames", [])
+        get_db().commit()
+    session = client.post("/v1/checkout/sessions", json={
+        "amount": 1000, "currency": "JPY", "success_url": "https://x.example/ok"},
+        headers={"Authorization": f"Bearer {secret}"}).get_json()
+    page = client.get(f"/pay/{session['id']}")
+    assert embed_config(page.get_data(as_text=True)) is None
+    assert "embedded.js" not in page.get_data(as_text=True)
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_framed_payment_stays_on_kessai_and_reports_completion(client: Any, api: Any) -> None:
+    session = api.create().get_json()
+    paid = client.post(f"/pay/{session['id']}", data=card_form(client, session["id"]),
+                       headers={"Sec-Fetch-Dest": "iframe"})
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"/pay/{session['id']}"
+    result = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    config = embed_config(result)
+    assert config["status"] == "complete" and config["payment_status"] == "paid"
+    assert config["return_url"].startswith(f"https://shop.example/ok?session_id={session['id']}")
+
+
+def test_htmx_request_marked_embedded_gets_the_result_page(client: Any, api: Any) -> None:
+    session = api.create().get_json()
+    paid = client.post(f"/pay/{session['id']}", data=card_form(client, session["id"]),
+                       headers={"HX-Request": "true", "Kessai-Embedded": "1"})
+    assert paid.headers["HX-Redirect"] == f"/pay/{session['id']}"
+
+
+def test_top_level_payment_still_goes_to_the_success_url(client: Any, api: Any) -> None:
+    session = api.create().get_json()
+    paid = client.post(f"/pay/{session['id']}", data=card_form(client, session["id"]),
+                       headers={"Sec-Fetch-Dest": "document"})
+    assert paid.headers["Location"].startswith("https://shop.example/ok?session_id=")
