@@ -64,7 +64,7 @@ def update() -> None:
             pybabel("init", "-i", str(POT), "-d", str(LOCALES_DIR), "-l", lang)
     # English is the source language: every msgstr is its msgid.
     po_path = LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po"
-    catalog = _read(po_path)
+    catalog = _read(po_path, "en")
     for message in catalog:
         if message.id and not _is_translated(message):
             message.string = message.id
@@ -77,7 +77,7 @@ def fill(path: Path) -> int:
     count = 0
     for lang in TRANSLATED:
         po_path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
-        catalog = _read(po_path)
+        catalog = _read(po_path, lang)
         for msgid, translations in data.items():
             value = translations.get(lang)
             if value is None:
@@ -96,7 +96,7 @@ def fill(path: Path) -> int:
 def missing(langs: tuple[str, ...] = TRANSLATED) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for lang in langs:
-        catalog = _read(LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po")
+        catalog = _read(LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po", lang)
         result[lang] = [
             message.id if isinstance(message.id, str) else message.id[0]
             for message in catalog
@@ -106,7 +106,23 @@ def missing(langs: tuple[str, ...] = TRANSLATED) -> dict[str, list[str]]:
 
 
 def compile_all() -> None:
-    pybabel("compile", "-d", str(LOCALES_DIR), "--statistics")
+    """Write each .mo with Babel's API rather than ``pybabel compile``: our .po files carry no
+    header, which Babel reads as a *fuzzy catalog*, and ``pybabel compile`` silently skips
+    those (every page stayed English). Fuzzy *messages* are still left out; the .mo header
+    gets the language's real plural rule from its locale."""
+    from babel.messages.mofile import write_mo
+
+    for lang in LANGS:
+        po_path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+        if not po_path.exists():
+            continue
+        with open(po_path, "rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        catalog.fuzzy = False
+        with open(po_path.with_suffix(".mo"), "wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+        done = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+        print(f"{lang}: {done} of {sum(1 for m in catalog if m.id)} messages compiled")
 
 
 def stale_pot() -> list[str]:
@@ -121,9 +137,11 @@ def stale_pot() -> list[str]:
     return sorted(str(x) for x in fresh ^ current)
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path, locale: str | None = None):  # type: ignore[no-untyped-def]
+    """With the locale, plural entries get the language's own number of forms (ja/ko/zh: one);
+    without it Babel assumes two and a filled entry would look half-translated forever."""
     with open(path, "rb") as handle:
-        return read_po(handle)
+        return read_po(handle, locale=locale)
 
 
 def _write(path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
