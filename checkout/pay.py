@@ -57,6 +57,11 @@ def checkout_page(session_id: str) -> Any:
     if checkout.status == "expired":
         return render_page("expired.html", status=410, checkout=checkout)
     if checkout.status == "complete":
+        awaiting = latest_payment(checkout)
+        if checkout.payment_status == "unpaid" and awaiting is not None \
+                and (awaiting.details or {}).get("voucher_url"):
+            # A slip was issued (konbini, virtual account): it is this order's page from now on.
+            return _redirect(awaiting.details["voucher_url"])
         return render_page("complete.html", checkout=checkout, payment=latest_payment(checkout),
                            brands=BRAND_LABELS, return_url=success_redirect_url(checkout))
     return _render_checkout(checkout, method_id=request.args.get("method"))
@@ -213,7 +218,8 @@ def _redirect(url: str) -> Response:
 def _methods(checkout: CheckoutSession) -> list[Any]:
     price = payable(checkout)
     return available_methods(checkout.payment_method_types or ["card"], price.amount,
-                             price.currency, preferred=request.cookies.get("kessai_last_method"))
+                             price.currency, preferred=request.cookies.get(LAST_METHOD_COOKIE),
+                             checkout=checkout)
 
 
 def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
@@ -250,7 +256,26 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
     return response
 
 
+# Never echoed back into a page after an error.
+SECRET_FIELDS = frozenset({"card_number", "card_cvc", "csrf_token"})
+
+
 def _safe_values() -> dict[str, str]:
-    """Form values worth showing again after an error: never the card number or code."""
-    return {"card_name": request.form.get("card_name", "")[:100],
-            "card_expiry": request.form.get("card_expiry", "")[:7]}
+    """Form values worth showing again after an error (names, kana, address, the chosen store
+    …): never the card number or code."""
+    return {key: value[:200] for key, value in request.form.items() if key not in SECRET_FIELDS}
+
+
+LAST_METHOD_COOKIE = "kessai_last_method"
+
+
+@bp.after_request
+def _remember_last_method(response: Response) -> Response:
+    """The method a shopper paid with (or got a slip for) comes first next time."""
+    checkout = g.get("checkout_session")
+    payment = latest_payment(checkout) if checkout is not None else None
+    if payment is not None and payment.status in (SUCCEEDED, PENDING) \
+            and request.cookies.get(LAST_METHOD_COOKIE) != payment.method:
+        response.set_cookie(LAST_METHOD_COOKIE, payment.method, max_age=365 * 86400,
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response
