@@ -1,0 +1,31 @@
+"""Japan: konbini slips, card instalments, the 特定商取引法 disclosure, Japanese forms and the
+jp-red theme's market. Importing this package registers its methods, form parsers, sandbox
+behaviours and voucher kinds; ``BLUEPRINTS`` adds its pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from . import forms, instalments, konbini, legal, views
+from .forms import contact_values, collects_japanese_address
+from .instalments import instalment_options, offers_instalments, plan_label
+from .konbini import CHAINS
+from .legal import has_legal_disclosure
+from .postal import PREFECTURES
+
+
+def _template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        jp_contact_values=contact_values, jp_collects_address=collects_japanese_address,
+        jp_instalment_options=instalment_options, jp_offers_instalments=offers_instalments,
+        jp_instalment_label=plan_label, jp_konbini_chains=CHAINS, jp_prefectures=PREFECTURES,
+        jp_has_legal=has_legal_disclosure,
+    )
+
+
+views.bp.record_once(lambda state: _template_helpers(state.app))
+
+BLUEPRINTS: tuple[Any, ...] = (views.bp, legal.bp)
+__all__ = ["BLUEPRINTS", "forms", "instalments", "konbini", "legal"]
