@@ -88,7 +88,9 @@ def submit(session_id: str) -> Any:
             request.form.get("card_number", ""), request.form.get("card_expiry", ""),
             request.form.get("card_cvc", ""), request.form.get("card_name", ""),
         )
-        field_errors.update({field: card_error_message(code) for field, code in codes.items()})
+        # validate_card names fields "number", "expiry" …; the form's inputs are "card_number" …
+        field_errors.update({f"card_{field}": card_error_message(code)
+                             for field, code in codes.items()})
         if parsed is not None:
             card = CardDetails(parsed.number, parsed.exp_month, parsed.exp_year, parsed.cvc,
                                parsed.name)
