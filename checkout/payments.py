@@ -26,7 +26,7 @@ from .gateway import (
     PaymentRequest,
     get_gateway,
 )
-from .gateway.base import EXPIRED, FAILED, PENDING, SUCCEEDED
+from .gateway.base import EXPIRED, FAILED, FINAL_STATUSES, PENDING, PROCESSING, SUCCEEDED
 from .ids import new_id, now
 from .models import CheckoutSession, Payment
 from .pricing import payable
@@ -58,44 +58,11 @@ def submit_payment(
     details: dict[str, Any] | None = None,
 ) -> Payment:
     db = get_db()
-    key = idempotency_key(checkout, attempt)
-    amount, currency = charge_amount(checkout)
-    payment = Payment(
-        id=new_id("pay"),
-        session_id=checkout.id,
-        attempt=attempt,
-        idempotency_key=key,
-        status="processing",
-        method=method,
-        amount=amount,
-        currency=currency,
-        card_brand=_brand(card),
-        card_last4=card.number[-4:] if card else None,
-        details=dict(details or {}),
-    )
-    replay = False
-    if attempt != checkout.attempt:
-        existing = db.scalar(select(Payment).where(Payment.idempotency_key == key))
-        if existing is None:
-            raise StaleAttempt(key)
-        payment, replay = existing, True
-    else:
-        db.add(payment)
-        try:
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            existing = db.scalar(select(Payment).where(Payment.idempotency_key == key))
-            if existing is None:
-                raise
-            payment, replay = existing, True
-
-    if replay and payment.status != "processing":
+    payment, replay = _claim_attempt(db, checkout, attempt, method, card, details)
+    if replay and payment.status != PROCESSING:
         return payment  # its outcome is known: show it, send nothing
-
-    gateway = get_gateway()
     request = PaymentRequest(
-        idempotency_key=key,
+        idempotency_key=payment.idempotency_key,
         amount=payment.amount,
         currency=payment.currency,
         method=payment.method,
@@ -104,24 +71,83 @@ def submit_payment(
         card=card,
         details=dict(payment.details or {}),
     )
+    result = _send(request, replay)
+    if result is not None:
+        record_gateway_result(db, payment, result)
+    return payment
+
+
+def _claim_attempt(
+    db: Session,
+    checkout: CheckoutSession,
+    attempt: int,
+    method: str,
+    card: CardDetails | None,
+    details: dict[str, Any] | None,
+) -> tuple[Payment, bool]:
+    """Insert this attempt's payment row, or find the one that a double click, a reloaded
+    POST or another tab inserted first: ``(payment, replay)``."""
+    key = idempotency_key(checkout, attempt)
+    if attempt != checkout.attempt:
+        existing = _payment_with_key(db, key)
+        if existing is None:
+            raise StaleAttempt(key)
+        return existing, True
+    amount, currency = charge_amount(checkout)
+    payment = Payment(
+        id=new_id("pay"),
+        session_id=checkout.id,
+        attempt=attempt,
+        idempotency_key=key,
+        status=PROCESSING,
+        method=method,
+        amount=amount,
+        currency=currency,
+        card_brand=_brand(card),
+        card_last4=card.number[-4:] if card else None,
+        details=dict(details or {}),
+    )
+    db.add(payment)
     try:
-        result = gateway.find_payment(key) if replay else None
-        if result is None:
-            result = gateway.create_payment(request)
-    except GatewayIdempotencyConflict:
-        # The gateway already holds this attempt (sent before a timeout, with other details):
-        # adopt the original instead of charging again.
-        result = gateway.find_payment(key)
-        if result is None:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        existing = _payment_with_key(db, key)
+        if existing is None:
             raise
+        return existing, True
+    return payment, False
+
+
+def _payment_with_key(db: Session, key: str) -> Payment | None:
+    return db.scalar(select(Payment).where(Payment.idempotency_key == key))
+
+
+def _send(request: PaymentRequest, replay: bool) -> GatewayPayment | None:
+    """The gateway's answer for this attempt, or None when it cannot be reached (the outcome
+    is unknown: the payment stays processing and a retry asks again with the same key)."""
+    gateway = get_gateway()
+    key = request.idempotency_key
+    try:
+        found = gateway.find_payment(key) if replay else None
+        if found is not None:
+            return found
+        try:
+            return gateway.create_payment(request)
+        except GatewayIdempotencyConflict:
+            # The gateway already holds this attempt (sent before a timeout, from another tab,
+            # with another card): adopt the original instead of charging again.
+            original = gateway.find_payment(key)
+            if original is None:
+                raise
+            return original
     except GatewayUnavailable:
         log.warning("gateway unavailable for %s; payment stays processing", key)
-        return payment
+        return None
     except GatewayError as exc:
-        result = GatewayPayment(id="", status=FAILED, method=method, amount=amount,
-                                currency=currency, failure_code=exc.code)
-    record_gateway_result(db, payment, result)
-    return payment
+        return GatewayPayment(id="", status=FAILED, method=request.method,
+                              amount=request.amount, currency=request.currency,
+                              failure_code=exc.code)
 
 
 def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment) -> None:
@@ -138,7 +164,9 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
     payment.updated = now()
     checkout = payment.session
     if result.status == SUCCEEDED:
-        complete_session(db, checkout, paid=True)
+        # Money was taken, so the merchant must hear of it even if the session expired while
+        # the gateway was deciding: a confirmed payment completes an expired session too.
+        complete_session(db, checkout, paid=True, from_statuses=("open", "expired"))
         if checkout.status == "complete" and checkout.payment_status == "unpaid":
             _mark_async_paid(db, checkout, payment)
     elif result.status in (FAILED, EXPIRED):
@@ -204,11 +232,20 @@ def refresh_from_gateway(payment: Payment) -> Payment:
             if found is None:
                 return payment
             result = found
-    except GatewayUnavailable:
+    except GatewayError as exc:  # unreachable, or it does not know the payment: ask later
+        log.warning("could not refresh %s from the gateway: %s", payment.idempotency_key, exc)
         return payment
-    if result.status != payment.status or result.id != payment.gateway_payment_id:
+    if _changes(payment, result):
         record_gateway_result(db, payment, result)
     return payment
+
+
+def _changes(payment: Payment, result: GatewayPayment) -> bool:
+    """Whether the gateway's answer moves the payment on. A final payment stays final: a late
+    or out-of-order answer (an old "requires_action" after "succeeded") never undoes it."""
+    if payment.status in FINAL_STATUSES:
+        return False
+    return result.status != payment.status or result.id != payment.gateway_payment_id
 
 
 def apply_gateway_payment(result: GatewayPayment) -> None:
@@ -218,11 +255,11 @@ def apply_gateway_payment(result: GatewayPayment) -> None:
     if result.id:
         payment = db.scalar(select(Payment).where(Payment.gateway_payment_id == result.id))
     if payment is None and result.idempotency_key:
-        payment = db.scalar(select(Payment).where(Payment.idempotency_key == result.idempotency_key))
+        payment = _payment_with_key(db, result.idempotency_key)
     if payment is None:
         log.info("gateway event for unknown payment %s ignored", result.id)
         return
-    if payment.status != result.status:
+    if _changes(payment, result):
         record_gateway_result(db, payment, result)
 
 

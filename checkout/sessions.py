@@ -349,11 +349,16 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
 
 # ---- state changes ------------------------------------------------------------------------
 
-def complete_session(db: Session, checkout: CheckoutSession, paid: bool = True) -> bool:
-    """open → complete (exactly once). Returns True if this call made the change."""
+def complete_session(db: Session, checkout: CheckoutSession, paid: bool = True,
+                     from_statuses: tuple[str, ...] = ("open",)) -> bool:
+    """open → complete (exactly once). Returns True if this call made the change.
+
+    ``from_statuses`` may add "expired" for a payment the gateway confirmed after the session
+    expired: the shopper was charged, so the session completes and the merchant is told.
+    """
     result = db.execute(
         update(CheckoutSession)
-        .where(CheckoutSession.id == checkout.id, CheckoutSession.status == "open")
+        .where(CheckoutSession.id == checkout.id, CheckoutSession.status.in_(from_statuses))
         .values(status="complete", payment_status="paid" if paid else "unpaid", completed_at=now())
         .execution_options(synchronize_session=False)
     )

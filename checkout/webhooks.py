@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from .ids import new_id, now
+from .ids import new_ordered_id, now
 from .models import CheckoutSession, Merchant, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def enqueue_event(db: Session, checkout: CheckoutSession, event_type: str) -> We
     """Add an event about ``checkout`` to the outbox (the caller commits)."""
     from .sessions import session_to_api
 
-    event_id = new_id("evt")
+    event_id = new_ordered_id("evt")
     created = now()
     body = json.dumps(
         {
@@ -93,7 +93,8 @@ def deliver_due(db: Session, limit: int = 20, client: httpx.Client | None = None
             Merchant.webhook_url.is_not(None),
             Merchant.webhook_url != "",
         )
-        .order_by(WebhookEvent.next_attempt_at)
+        # Oldest first: a merchant sees a session's events in the order they happened.
+        .order_by(WebhookEvent.created, WebhookEvent.id)
         .limit(limit)
     ).all()
     attempted = 0
@@ -148,7 +149,8 @@ def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
         event.last_error = error
         if event.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"]):
             event.given_up = True
-            log.warning("webhook %s given up after %s attempts: %s", event.id, event.attempts, error)
+            log.warning("webhook %s given up after %s attempts: %s", event.id, event.attempts,
+                        error)
         else:
             event.next_attempt_at = now() + backoff_seconds(event.attempts)
     db.commit()
