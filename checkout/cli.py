@@ -181,5 +181,17 @@ def preview(host: str, port: int) -> None:
     run_preview(host, port)
 
 
+def _add_market_commands() -> None:
+    """Commands that belong to a market or flow live with it; they are listed here."""
+    from .markets.japan.cli import register as register_japan
+    from .vouchers import sandbox_cli
+
+    register_japan(merchants)
+    main.add_command(sandbox_cli)
+
+
+_add_market_commands()
+
+
 if __name__ == "__main__":
     main()

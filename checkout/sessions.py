@@ -38,7 +38,9 @@ THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 ALLOWED_FIELDS = {
     "amount", "currency", "line_items", "success_url", "cancel_url", "locale", "theme",
     "payment_method_types", "customer", "client_reference_id", "metadata", "expires_at",
+    "address_collection",
 }
+ADDRESS_COLLECTION = ("none", "billing", "shipping")
 
 
 @dataclass
@@ -178,6 +180,11 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
     customer = _customer(body.get("customer"))
     client_reference_id = _string(body, "client_reference_id", 200)
     metadata = _metadata(body.get("metadata"))
+    address_collection = _string(body, "address_collection", 16) or "none"
+    if address_collection not in ADDRESS_COLLECTION:
+        raise ApiError(422, "address_collection_invalid",
+                       "address_collection must be none, billing or shipping.",
+                       "address_collection")
 
     current = now()
     expires_at = body.get("expires_at")
@@ -194,7 +201,7 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
         "success_url": success_url, "cancel_url": cancel_url, "locale": locale, "theme": theme,
         "payment_method_types": methods, "customer": customer,
         "client_reference_id": client_reference_id, "metadata_": metadata,
-        "expires_at": int(expires_at),
+        "expires_at": int(expires_at), "address_collection": address_collection,
     }
 
 
@@ -343,6 +350,9 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
         "expires_at": checkout.expires_at,
         "completed_at": checkout.completed_at,
         "payments": [payment_to_api(p) for p in checkout.payments],
+        "address_collection": checkout.address_collection or "none",
+        # What the shopper gave when asked: {type, country, postal_code, state, city, line1, line2}.
+        "address": checkout.address,
         "livemode": False,
     }
 

@@ -506,3 +506,48 @@ _register_next_action()
 
 # Market modules list these (``BLUEPRINTS``) to switch the voucher machinery on.
 BLUEPRINTS = (bp, test_api)
+
+
+# ---- CLI: ``kessai sandbox simulate <payment|slip|session> paid|expired`` ------------------------
+
+def _sandbox_cli() -> Any:
+    import click
+
+    @click.group("sandbox")
+    def sandbox() -> None:
+        """Test-mode controls for the sandbox gateway."""
+
+    @sandbox.command("simulate")
+    @click.argument("reference")
+    @click.argument("outcome", type=click.Choice(sorted(OUTCOMES)))
+    def simulate_command(reference: str, outcome: str) -> None:
+        """Mark a slip paid or expired. REFERENCE is a payment id (pay_…), a slip id (slip_…)
+        or a checkout session id (cs_…: its latest slip)."""
+        from . import create_app
+
+        app = create_app()
+        with app.app_context():
+            db = get_db()
+            voucher = db.get(Voucher, reference)
+            if voucher is None:
+                payment = db.get(Payment, reference)
+                if payment is None:
+                    voucher = db.scalar(select(Voucher).where(Voucher.session_id == reference)
+                                        .order_by(Voucher.created.desc()))
+                else:
+                    voucher = voucher_for_payment(db, payment)
+            if voucher is None:
+                raise click.ClickException(f"no slip found for {reference}")
+            try:
+                simulate(voucher.payment, outcome)
+            except SimulationUnavailable as exc:
+                raise click.ClickException(str(exc)) from exc
+            db.refresh(voucher.session)
+            click.echo(f"{voucher.payment.id}: {voucher.payment.status}; session "
+                       f"{voucher.session_id} {voucher.session.status}/"
+                       f"{voucher.session.payment_status}")
+
+    return sandbox
+
+
+sandbox_cli = _sandbox_cli()

@@ -212,3 +212,35 @@ def test_expiry_by_api_helper_then_worker_sweep(app: Flask, shop: MerchantInfo, 
 def test_unknown_slip_is_404(client: FlaskClient) -> None:
     assert client.get("/slip/slip_nope").status_code == 404
     assert client.get("/slip/" + "x" * 100).status_code == 404
+
+
+def test_cli_set_legal_and_simulate(app: Flask, merchant: MerchantInfo, api: Api,
+                                    client: FlaskClient, tmp_path: Any, monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from checkout.cli import main
+
+    monkeypatch.setenv("KESSAI_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("KESSAI_PUBLIC_URL", "http://localhost")
+    runner = CliRunner()
+    legal_file = tmp_path / "legal.json"
+    legal_file.write_text(json.dumps(LEGAL, ensure_ascii=False), encoding="utf-8")
+    incomplete = runner.invoke(main, ["merchants", "set-legal", merchant.id, "--seller", "X"])
+    assert incomplete.exit_code != 0 and "missing required" in incomplete.output
+    result = runner.invoke(main, ["merchants", "set-legal", merchant.id, "--file", str(legal_file),
+                                  "--phone", "03-9999-0000"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["merchants", "configure-japan", merchant.id, "--konbini-days", "7"])
+    assert result.exit_code == 0 and '"konbini_days": 7' in result.output
+    with app.app_context():
+        settings = get_db().get(Merchant, merchant.id).settings["japan"]
+        assert settings["legal"]["phone"] == "03-9999-0000" and settings["konbini_days"] == 7
+
+    session = api.create().get_json()
+    konbini_form(client, session["id"])
+    result = runner.invoke(main, ["sandbox", "simulate", session["id"], "paid"])
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output
+    assert api.get(session["id"]).get_json()["payment_status"] == "paid"
+    again = runner.invoke(main, ["sandbox", "simulate", session["id"], "expired"])
+    assert again.exit_code != 0 and "not waiting" in again.output
