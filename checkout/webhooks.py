@@ -81,18 +81,10 @@ def backoff_seconds(attempts: int) -> int:
 
 def deliver_due(db: Session, limit: int = 20, client: httpx.Client | None = None) -> int:
     """Deliver the events that are due; returns how many were attempted."""
-    current = now()
     due_ids = db.scalars(
         select(WebhookEvent.id)
         .join(Merchant, Merchant.id == WebhookEvent.merchant_id)
-        .where(
-            WebhookEvent.delivered_at.is_(None),
-            WebhookEvent.given_up.is_(False),
-            WebhookEvent.next_attempt_at <= current,
-            WebhookEvent.locked_until <= current,
-            Merchant.webhook_url.is_not(None),
-            Merchant.webhook_url != "",
-        )
+        .where(*_due(now()), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "")
         # Oldest first: a merchant sees a session's events in the order they happened.
         .order_by(WebhookEvent.created, WebhookEvent.id)
         .limit(limit)
@@ -101,21 +93,38 @@ def deliver_due(db: Session, limit: int = 20, client: httpx.Client | None = None
     http = client or httpx.Client(timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     try:
         for event_id in due_ids:
-            # Claim with a lease: another worker process skips it; a crashed one lets go.
-            claimed = db.execute(
-                update(WebhookEvent)
-                .where(WebhookEvent.id == event_id, WebhookEvent.locked_until <= current)
-                .values(locked_until=current + LEASE_SECONDS)
-            )
-            db.commit()
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            attempted += 1
-            _deliver_one(db, event_id, http)
+            if _claim(db, event_id):
+                attempted += 1
+                _deliver_one(db, event_id, http)
     finally:
         if client is None:
             http.close()
     return attempted
+
+
+def _due(current: int) -> list[Any]:
+    """What makes an event due: undelivered, not given up, its time come, nobody's lease on it."""
+    return [
+        WebhookEvent.delivered_at.is_(None),
+        WebhookEvent.given_up.is_(False),
+        WebhookEvent.next_attempt_at <= current,
+        WebhookEvent.locked_until <= current,
+    ]
+
+
+def _claim(db: Session, event_id: str) -> bool:
+    """Take a lease on one event. The UPDATE checks again that the event is due, so of several
+    workers that selected it exactly one gets it, and one another worker already delivered is
+    left alone. A crashed worker's lease simply runs out."""
+    current = now()
+    lease = max(LEASE_SECONDS, int(4 * float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])))
+    claimed = db.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_id, *_due(current))
+        .values(locked_until=current + lease)
+    )
+    db.commit()
+    return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
 
 def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
@@ -138,7 +147,7 @@ def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
         )
         if not 200 <= response.status_code < 300:
             error = f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a bad URL is the merchant's failure too
         error = f"{type(exc).__name__}: {exc}"[:500]
     event.attempts += 1
     event.locked_until = 0
