@@ -228,7 +228,8 @@ def test_card_errors_sit_next_to_their_fields(client: FlaskClient, api: Any, pay
 def test_every_template_file_parses_in_every_theme(app: Flask) -> None:
     files = [p.relative_to(PROJECT_ROOT / "templates").as_posix()
              for p in (PROJECT_ROOT / "templates").rglob("*.html")]
-    files += [p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "widgets").rglob("*.html")]
+    files += [p.relative_to(PROJECT_ROOT).as_posix()
+              for p in (PROJECT_ROOT / "widgets").rglob("*.html")]
     for theme_dir in (PROJECT_ROOT / "themes").glob("*/templates"):
         files += [p.relative_to(theme_dir).as_posix() for p in theme_dir.rglob("*.html")]
     assert "pay.html" in files
