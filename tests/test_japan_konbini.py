@@ -244,3 +244,18 @@ def test_cli_set_legal_and_simulate(app: Flask, merchant: MerchantInfo, api: Api
     assert api.get(session["id"]).get_json()["payment_status"] == "paid"
     again = runner.invoke(main, ["sandbox", "simulate", session["id"], "expired"])
     assert again.exit_code != 0 and "not waiting" in again.output
+
+
+@pytest.mark.parametrize(("method", "shown"), [
+    ("pay_easy", ["Institution number", "Customer number", "Pay-easy"]),
+    ("bank_transfer_jp", ["Account number", "Account holder", "ケツサイ（カ"]),
+])
+def test_pay_easy_and_bank_transfer_are_vouchers(app: Flask, shop: MerchantInfo, api: Api,
+                                                 client: FlaskClient, method: str,
+                                                 shown: list[str]) -> None:
+    session = api.create(locale="en").get_json()
+    response = konbini_form(client, session["id"], method=method)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert all(text in html for text in shown)
+    assert api.get(session["id"]).get_json()["payment_status"] == "unpaid"
