@@ -73,11 +73,52 @@ class CheckoutSession(Base):
     address_collection: Mapped[str] = mapped_column(String(16), default="none",
                                                     server_default="none")
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # FX (checkout/fx): the currencies the shopper may pay in instead of ``currency`` (decided
+    # at creation from the request or the market default), and the one the shopper explicitly
+    # chose on the page (NULL: not chosen; the market default applies).
+    presentment_currencies: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    pay_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
     merchant: Mapped[Merchant] = relationship(lazy="joined")
     payments: Mapped[list[Payment]] = relationship(
         back_populates="session", order_by="Payment.created, Payment.attempt"
     )
+    rate_quotes: Mapped[list[RateQuote]] = relationship(
+        back_populates="session", order_by="RateQuote.sequence"
+    )
+
+
+class RateQuote(Base):
+    """An exchange-rate quote shown to a shopper: the merchant's price converted into the
+    presentment currency at an exact rate, locked until ``locked_until``. A payment in that
+    currency charges ``presentment_amount`` of the session's latest quote, never a number from
+    the form. ``locked_until`` NULL: the rates were stale, so the amount was only an estimate
+    and can never be charged. See docs/fx.md for the formula and rounding."""
+
+    __tablename__ = "rate_quotes"
+    # Two processes re-quoting at once both try sequence n+1: one wins, the other re-reads.
+    __table_args__ = (UniqueConstraint("session_id", "sequence", name="uq_rate_quote_sequence"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … per session; the latest counts
+    base_currency: Mapped[str] = mapped_column(String(3))
+    base_amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    presentment_currency: Mapped[str] = mapped_column(String(3))
+    presentment_amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    # The reference rate, exact: "numerator/denominator" presentment major units per 1 base
+    # major unit (ECB cross rates are quotients of two per-EUR rates).
+    rate: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(40))  # ecb | sandbox | the provider's name
+    as_of: Mapped[int] = mapped_column(BigInteger)  # when the source set the rate
+    markup_bps: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(BigInteger)
+    locked_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    shown_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The quote the shopper had seen before this one replaced it (the page says what changed).
+    previous_quote_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    session: Mapped[CheckoutSession] = relationship(back_populates="rate_quotes")
 
 
 class Payment(Base):

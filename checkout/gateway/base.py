@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 # Payment statuses a gateway reports.
@@ -110,7 +111,52 @@ class GatewayPayment:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+@dataclass(frozen=True)
+class RateTable:
+    """Exchange rates at one moment: units of each currency per one unit of ``base``.
+
+    Rates are exact decimals (never floats), sent over HTTP as strings. ``as_of`` is when the
+    rates were set (unix seconds); ``source`` names who set them ("ecb", "sandbox" …).
+    """
+
+    base: str
+    rates: dict[str, Decimal]
+    as_of: int
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"object": "rate_table", "base": self.base, "as_of": self.as_of,
+                "source": self.source, "rates": {k: str(v) for k, v in sorted(self.rates.items())}}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RateTable:
+        """Parse and validate (a rate must be a positive, finite decimal; a code 3 letters)."""
+        try:
+            base = str(data["base"]).upper()
+            as_of = data["as_of"]
+            if not isinstance(as_of, int) or isinstance(as_of, bool):
+                raise ValueError("as_of must be unix seconds")
+            rates = {}
+            for code, value in dict(data["rates"]).items():
+                if isinstance(value, float):
+                    raise ValueError("rates must be decimal strings, not binary floats")
+                rate = Decimal(str(value))
+                if not rate.is_finite() or rate <= 0 or len(rate.as_tuple().digits) > 20 \
+                        or len(str(code)) != 3:
+                    raise ValueError(f"bad rate for {code!r}")
+                rates[str(code).upper()] = rate
+            source = str(data.get("source") or "gateway")[:40]
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            raise GatewayError(f"bad rate table: {exc}", "invalid_rates") from exc
+        if len(base) != 3:
+            raise GatewayError("bad rate table: base must be a currency code", "invalid_rates")
+        return cls(base=base, rates=rates, as_of=as_of, source=source)
+
+
 class Gateway(Protocol):
+    def get_rates(self) -> RateTable:
+        """The gateway's current exchange rates (what it would convert at right now)."""
+
     def create_payment(self, request: PaymentRequest) -> GatewayPayment:
         """Create (and confirm) a payment. Same key + same request → the same payment."""
 

@@ -18,6 +18,7 @@ from .base import (
     GatewayPayment,
     GatewayUnavailable,
     PaymentRequest,
+    RateTable,
 )
 
 RETRY_DELAYS = (0.2, 0.6)  # two retries after the first try
@@ -33,6 +34,11 @@ class HttpGateway:
             headers={"Authorization": f"Bearer {secret}", "User-Agent": "Kessai"},
             transport=transport,
         )
+
+    def get_rates(self) -> RateTable:
+        """``GET /v1/rates``: the gateway's current rates (exact decimal strings)."""
+        data = self._call("GET", "/v1/rates")
+        return RateTable.from_json(data)
 
     def create_payment(self, request: PaymentRequest) -> GatewayPayment:
         body = request.to_json()

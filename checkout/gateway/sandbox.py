@@ -37,6 +37,7 @@ from .base import (
     GatewayIdempotencyConflict,
     GatewayPayment,
     PaymentRequest,
+    RateTable,
 )
 
 DECLINING_CARDS = {
@@ -238,6 +239,14 @@ class EmbeddedSandboxGateway:
             latency_ms=current_app.config.get("SANDBOX_LATENCY_MS", 0),
             notify=apply_gateway_payment,
         )
+
+    def get_rates(self) -> RateTable:
+        """Intraday sandbox rates near the ECB reference, on Kessai's FX clock (so a test that
+        moves the clock moves the rates)."""
+        from ..fx.clock import now as fx_now
+        from .sandbox_rates import sandbox_rate_table
+
+        return sandbox_rate_table(fx_now())
 
     def create_payment(self, request: PaymentRequest) -> GatewayPayment:
         return self._ledger().create(request)

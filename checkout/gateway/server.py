@@ -24,6 +24,7 @@ from .base import EXPIRED, FAILED, PENDING, SUCCEEDED, GatewayError, GatewayPaym
 from .base import CardDetails
 from .pages import bp as pages_bp
 from .sandbox import SandboxLedger, SandboxLinks
+from .sandbox_rates import sandbox_rate_table
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,13 @@ def _api_routes(app: Flask, secret: str) -> None:
         if request.path.startswith("/v1/") and not authorized():
             return error(401, "unauthorized", "bad gateway secret")
         return None
+
+    def rates() -> Response:
+        """Intraday sandbox rates near the ECB reference (labelled "sandbox")."""
+        return Response(json.dumps(sandbox_rate_table(now()).to_json()),
+                        mimetype="application/json")
+
+    app.add_url_rule("/v1/rates", "rates", rates, methods=["GET"])
 
     @csrf.csrf_exempt
     def create_payment() -> Response:
