@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from .csrf import csrf_exempt
 from .db import get_db
-from .gateway.base import GatewayPayment
+from .gateway.base import (
+    EXPIRED,
+    FAILED,
+    PENDING,
+    PROCESSING,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+    GatewayPayment,
+)
 from .models import GatewayEventReceipt
 from .payments import apply_gateway_payment
 from .webhooks import verify
@@ -22,29 +30,57 @@ from .webhooks import verify
 bp = Blueprint("gateway_events", __name__)
 
 SIGNATURE_HEADER = "Kessai-Gateway-Signature"
+PAYMENT_STATUSES = frozenset({SUCCEEDED, FAILED, EXPIRED, PENDING, PROCESSING, REQUIRES_ACTION})
 
 
 @csrf_exempt
 @bp.post("/gateway/events")
 def receive() -> Response:
     raw = request.get_data()
-    if not verify(current_app.config["GATEWAY_SECRET"], raw, request.headers.get(SIGNATURE_HEADER, "")):
+    secret = current_app.config["GATEWAY_SECRET"]
+    if not verify(secret, raw, request.headers.get(SIGNATURE_HEADER, "")):
         return _answer(400, "signature_invalid")
     try:
-        event = json.loads(raw)
-        payment = GatewayPayment.from_json(event["data"]["object"])
-        event_id = str(event["id"])
-    except (ValueError, KeyError, TypeError):
+        event_id, payment = parse_event(raw)
+    except ValueError:
         return _answer(400, "event_invalid")
     db = get_db()
+    # The receipt and the change it records commit together: if applying fails, nothing is
+    # kept and the gateway's redelivery is applied; if it succeeded, a redelivery (or the same
+    # event arriving twice at once: the second INSERT waits for the first) is a no-op.
     db.add(GatewayEventReceipt(id=event_id))
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:
         db.rollback()
         return _answer(200, "duplicate")
     apply_gateway_payment(payment)
+    db.commit()
     return _answer(200, "applied")
+
+
+def parse_event(raw: bytes) -> tuple[str, GatewayPayment]:
+    """``(event id, payment)`` from a signed body; ValueError for anything malformed."""
+    try:
+        event = json.loads(raw)
+        event_id = event["id"]
+        data = event["data"]["object"]
+        payment = GatewayPayment.from_json(data)
+    except (RecursionError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed event: {exc}") from exc
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 80:
+        raise ValueError("event id must be a string of 1-80 characters")
+    if not all(isinstance(v, str) and v for v in (payment.id, payment.status, payment.method)):
+        raise ValueError("payment id, status and method must be strings")
+    if payment.status not in PAYMENT_STATUSES:
+        raise ValueError(f"unknown payment status {payment.status!r}")
+    optional_text = (payment.idempotency_key, payment.failure_code, payment.card_brand,
+                     payment.card_last4)
+    if not all(v is None or isinstance(v, str) for v in optional_text):
+        raise ValueError("idempotency_key, failure_code and card fields must be strings")
+    if not isinstance(payment.details, dict) or not isinstance(payment.next_action, dict | None):
+        raise ValueError("details and next_action must be objects")
+    return event_id, payment
 
 
 def _answer(status: int, result: str) -> Response:

@@ -12,16 +12,24 @@ import secrets
 from typing import Any
 
 import httpx
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, request
 
-from .. import csrf, i18n, security, themes
+from .. import csrf, i18n, security, site, themes
 from ..config import INSTANCE_DIR
 from ..db import make_engine
 from ..ids import new_id, now
 from ..models import Base
 from ..webhooks import sign
-from .base import EXPIRED, FAILED, PENDING, SUCCEEDED, GatewayError, GatewayPayment, PaymentRequest
-from .base import CardDetails
+from .base import (
+    EXPIRED,
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    CardDetails,
+    GatewayError,
+    GatewayPayment,
+    PaymentRequest,
+)
 from .pages import bp as pages_bp
 from .sandbox import SandboxLedger, SandboxLinks
 from .sandbox_rates import sandbox_rate_table
@@ -63,8 +71,19 @@ def create_sandbox_app(
 
     app.register_blueprint(assets)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(_language_choice())
     _api_routes(app, secret)
     return app
+
+
+def _language_choice() -> Blueprint:
+    """The base layout's language switcher posts to ``site.choose_locale``: the sandbox's pages
+    (3-D Secure challenge, wallet) speak the shopper's language too."""
+    bp = Blueprint("site", __name__)
+    bp.add_url_rule("/locale", "choose_locale", site.choose_locale, methods=["POST"])
+    bp.add_url_rule("/", "home", lambda: Response('{"service":"kessai sandbox gateway"}',
+                                                   mimetype="application/json"))
+    return bp
 
 
 def _event_sender(secret: str, events_url: str | None) -> Any:
@@ -158,4 +177,5 @@ def _api_routes(app: Flask, secret: str) -> None:
     app.add_url_rule("/v1/payments", "find_payment", find_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>", "get_payment", get_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>/simulate", "simulate", simulate, methods=["POST"])
-    app.add_url_rule("/healthz", "health", lambda: Response('{"status":"ok"}', mimetype="application/json"))
+    app.add_url_rule("/healthz", "health",
+                     lambda: Response('{"status":"ok"}', mimetype="application/json"))

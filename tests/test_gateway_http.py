@@ -1,0 +1,517 @@
+"""The whole card flow through the HTTP gateway client, against the sandbox gateway served on
+loopback — with a gateway that drops answers, times out or is down.
+
+Three real servers on 127.0.0.1: Kessai (the shopper browses it with an HTTP client), the
+sandbox gateway (its own app and database), and, where a test needs one, a proxy between them
+that misbehaves on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import csrf_from
+from flask import Flask
+from sqlalchemy import create_engine, func, select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from checkout.db import get_db
+from checkout.gateway.base import REQUIRES_ACTION, SUCCEEDED
+from checkout.gateway.server import create_sandbox_app
+from checkout.gateway_events import SIGNATURE_HEADER
+from checkout.models import GatewayEventReceipt, Payment, SandboxPayment, WebhookEvent
+from checkout.webhooks import sign
+
+GATEWAY_SECRET = "gw_test_secret_for_loopback"
+
+
+def serve(app: Any = None, port: int = 0) -> tuple[BaseWSGIServer, str]:
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ---- servers ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def kessai_server() -> Iterator[tuple[BaseWSGIServer, str]]:
+    """Kessai's HTTP server; its app is attached once the app exists (it needs this URL)."""
+    server, url = serve()
+    yield server, url
+    server.shutdown()
+
+
+@dataclass
+class Sandbox:
+    url: str
+    database_url: str
+
+    def payments(self) -> list[SandboxPayment]:
+        engine = create_engine(self.database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(select(SandboxPayment)).all()
+        engine.dispose()
+        return [SandboxPayment(**row._mapping) for row in rows]
+
+
+@pytest.fixture
+def sandbox(kessai_server: tuple[BaseWSGIServer, str], tmp_path: Path) -> Iterator[Sandbox]:
+    server, url = serve()
+    database_url = f"sqlite:///{tmp_path / 'sandbox-gateway.db'}"
+    server.app = create_sandbox_app(  # type: ignore[attr-defined]
+        database_url, secret=GATEWAY_SECRET, public_url=url,
+        events_url=f"{kessai_server[1]}/gateway/events")
+    yield Sandbox(url, database_url)
+    server.shutdown()
+
+
+@pytest.fixture
+def gateway_url(sandbox: Sandbox) -> str:
+    """Where Kessai sends gateway calls (tests override it with a proxy or a dead port)."""
+    return sandbox.url
+
+
+@pytest.fixture
+def app_config(kessai_server: tuple[BaseWSGIServer, str], gateway_url: str) -> dict[str, Any]:
+    return {"GATEWAY_URL": gateway_url, "GATEWAY_SECRET": GATEWAY_SECRET,
+            "GATEWAY_TIMEOUT_SECONDS": 2, "PUBLIC_URL": kessai_server[1]}
+
+
+@pytest.fixture
+def kessai(app: Flask, kessai_server: tuple[BaseWSGIServer, str]) -> str:
+    kessai_server[0].app = app  # type: ignore[attr-defined]
+    return kessai_server[1]
+
+
+# ---- a shopper with an HTTP client -------------------------------------------------------------
+
+@dataclass
+class Shopper:
+    """Browses over HTTP like a browser without JavaScript: keeps cookies, follows nothing by
+    itself so each redirect can be checked."""
+
+    base_url: str
+    language: str = "en"
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base_url, timeout=15,
+                                 headers={"Accept-Language": self.language})
+
+    def open(self, url: str) -> httpx.Response:
+        return self.http.get(url)  # relative redirects resolve against Kessai
+
+    def pay(self, page_url: str, number: str = "4242424242424242",
+            page: httpx.Response | None = None) -> httpx.Response:
+        page = page or self.open(page_url)
+        assert page.status_code in (200, 503), page.text
+        attempt = re.search(r'name="attempt" value="(\d+)"', page.text)
+        assert attempt
+        return self.http.post(page_url, data={
+            "csrf_token": csrf_from(page.text), "method": "card", "attempt": attempt.group(1),
+            "card_number": number, "card_expiry": "12/34", "card_cvc": "123",
+            "card_name": "Hanako Yamada"})
+
+    def answer_challenge(self, challenge_url: str, outcome: str) -> httpx.Response:
+        page = self.open(challenge_url)
+        assert page.status_code == 200
+        return self.http.post(challenge_url, data={"csrf_token": csrf_from(page.text),
+                                                   "outcome": outcome})
+
+
+@pytest.fixture
+def shopper(kessai: str) -> Iterator[Shopper]:
+    person = Shopper(kessai)
+    yield person
+    person.http.close()
+
+
+def new_session(api: Any) -> dict[str, Any]:
+    response = api.create()
+    assert response.status_code == 200
+    session: dict[str, Any] = response.get_json()
+    return session
+
+
+def kessai_payments(app: Flask) -> list[Payment]:
+    with app.app_context():
+        return list(get_db().scalars(select(Payment).order_by(Payment.created)))
+
+
+def completed_events(app: Flask) -> int:
+    with app.app_context():
+        return get_db().scalar(select(func.count()).select_from(WebhookEvent).where(
+            WebhookEvent.type == "checkout.session.completed")) or 0
+
+
+# ---- the card flow over HTTP -------------------------------------------------------------------
+
+def test_card_success(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox,
+                      app: Flask) -> None:
+    session = new_session(api)
+    assert session["url"].startswith(kessai)
+    paid = shopper.pay(session["url"])
+    assert paid.status_code == 303
+    assert paid.headers["Location"].startswith("https://shop.example/ok")
+    (gateway_payment,) = sandbox.payments()
+    assert gateway_payment.status == SUCCEEDED and gateway_payment.card_last4 == "4242"
+    (payment,) = kessai_payments(app)
+    assert payment.gateway_payment_id == gateway_payment.id
+    assert api.get(session["id"]).get_json()["payment_status"] == "paid"
+    assert completed_events(app) == 1
+
+
+def test_card_decline_then_retry(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox) -> None:
+    session = new_session(api)
+    declined = shopper.pay(session["url"], "4000000000009995")
+    assert declined.status_code == 303
+    page = shopper.open(declined.headers["Location"])
+    assert "insufficient funds" in page.text
+    assert shopper.pay(session["url"], page=page).status_code == 303
+    assert [p.status for p in sorted(sandbox.payments(), key=lambda p: p.idempotency_key)] == [
+        "failed", "succeeded"]
+    statuses = [p["status"] for p in api.get(session["id"]).get_json()["payments"]]
+    assert statuses == ["failed", "succeeded"]
+
+
+def test_3ds_challenge_approved(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox,
+                                app: Flask) -> None:
+    session = new_session(api)
+    sent = shopper.pay(session["url"], "4000002760003184")
+    assert sent.status_code == 303
+    challenge_url = sent.headers["Location"]
+    assert challenge_url.startswith(f"{sandbox.url}/sandbox/challenge/gwpay_")
+    assert api.get(session["id"]).get_json()["payments"][0]["status"] == REQUIRES_ACTION
+
+    answered = shopper.answer_challenge(challenge_url, "approve")
+    assert answered.status_code == 303
+    back = answered.headers["Location"]
+    assert back == f"{kessai}/pay/{session['id']}/return"
+    # The sandbox's signed event reached Kessai before the shopper is even back.
+    assert api.get(session["id"]).get_json()["payment_status"] == "paid"
+    with app.app_context():
+        assert get_db().scalar(select(func.count()).select_from(GatewayEventReceipt)) == 1
+
+    returned = shopper.open(back)
+    assert returned.status_code == 303
+    assert returned.headers["Location"].startswith("https://shop.example/ok")
+    assert len(sandbox.payments()) == 1
+    assert completed_events(app) == 1
+
+
+def test_3ds_challenge_failed(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox) -> None:
+    session = new_session(api)
+    challenge_url = shopper.pay(session["url"], "4000002760003184").headers["Location"]
+    back = shopper.answer_challenge(challenge_url, "fail").headers["Location"]
+    returned = shopper.open(back)
+    assert returned.status_code == 303
+    page = shopper.open(returned.headers["Location"])
+    assert "3-D Secure" in page.text
+    retrieved = api.get(session["id"]).get_json()
+    assert retrieved["status"] == "open"
+    assert [(p["status"], p["failure_code"]) for p in retrieved["payments"]] == [
+        ("failed", "authentication_failed")]
+    # The shopper can try again with another card.
+    assert shopper.pay(session["url"], page=page).headers["Location"].startswith(
+        "https://shop.example/ok")
+
+
+# ---- signed gateway events ---------------------------------------------------------------------
+
+def signed_event(payment: dict[str, Any], event_id: str, at: int | None = None,
+                 secret: str = GATEWAY_SECRET) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"id": event_id, "type": f"payment.{payment['status']}",
+                       "created": int(time.time()), "data": {"object": payment}}).encode()
+    return body, {"Content-Type": "application/json",
+                  SIGNATURE_HEADER: sign(secret, body, at or int(time.time()))}
+
+
+@pytest.fixture
+def waiting_payment(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox) -> dict[str, Any]:
+    """A card payment waiting for its 3-D Secure answer, as the gateway would describe it."""
+    session = new_session(api)
+    shopper.pay(session["url"], "4000002760003184")
+    (row,) = sandbox.payments()
+    return {"object": "payment", "id": row.id, "status": row.status, "method": row.method,
+            "amount": row.amount, "currency": row.currency, "idempotency_key": row.idempotency_key,
+            "card_brand": row.card_brand, "card_last4": row.card_last4, "session": session["id"]}
+
+
+def post_event(kessai: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{kessai}/gateway/events", content=body, headers=headers)
+
+
+def test_a_signed_event_is_applied_once(kessai: str, api: Any, app: Flask,
+                                        waiting_payment: dict[str, Any]) -> None:
+    succeeded = {**waiting_payment, "status": "succeeded"}
+    body, headers = signed_event(succeeded, "gwevt_1")
+    first = post_event(kessai, body, headers)
+    assert (first.status_code, first.json()) == (200, {"result": "applied"})
+    assert api.get(waiting_payment["session"]).get_json()["payment_status"] == "paid"
+    replayed = post_event(kessai, body, headers)
+    assert (replayed.status_code, replayed.json()) == (200, {"result": "duplicate"})
+    assert completed_events(app) == 1
+
+
+@pytest.mark.parametrize("tamper", ["secret", "body", "old", "future", "missing"])
+def test_bad_signatures_and_stale_events_are_refused(kessai: str, api: Any, tamper: str,
+                                                     waiting_payment: dict[str, Any]) -> None:
+    succeeded = {**waiting_payment, "status": "succeeded"}
+    now = int(time.time())
+    body, headers = signed_event(succeeded, "gwevt_2", at={"old": now - 301,
+                                                           "future": now + 301}.get(tamper, now),
+                                 secret="someone-else" if tamper == "secret" else GATEWAY_SECRET)
+    if tamper == "body":
+        body = body.replace(b'"succeeded"', b'"failed"   ')
+    if tamper == "missing":
+        del headers[SIGNATURE_HEADER]
+    response = post_event(kessai, body, headers)
+    assert (response.status_code, response.json()) == (400, {"result": "signature_invalid"})
+    assert api.get(waiting_payment["session"]).get_json()["payment_status"] == "unpaid"
+
+
+@pytest.mark.parametrize("payload", [
+    b"not json", b"[]", b'{"id": "e"}', b'{"id": "e", "data": {"object": "x"}}',
+    b'{"id": 5, "data": {"object": {"id": "p", "status": "succeeded", "method": "card", '
+    b'"amount": 1, "currency": "JPY"}}}',
+    b'{"id": "e", "data": {"object": {"id": "p", "status": "stolen", "method": "card", '
+    b'"amount": 1, "currency": "JPY"}}}',
+    b'{"id": "e", "data": {"object": {"id": "p", "status": "failed", "method": "card", '
+    b'"amount": 1, "currency": "JPY", "failure_code": {"x": 1}}}}',
+    b'{"id": "' + b"e" * 81 + b'", "data": {"object": {"id": "p", "status": "failed", '
+    b'"method": "card", "amount": 1, "currency": "JPY"}}}',
+    b"[" * 5000 + b"]" * 5000,
+])
+def test_malformed_signed_events_are_400_not_500(kessai: str, payload: bytes) -> None:
+    headers = {"Content-Type": "application/json",
+               SIGNATURE_HEADER: sign(GATEWAY_SECRET, payload, int(time.time()))}
+    response = post_event(kessai, payload, headers)
+    assert (response.status_code, response.json()) == (400, {"result": "event_invalid"})
+
+
+def test_an_event_that_failed_to_apply_is_applied_on_redelivery(
+    kessai: str, api: Any, app: Flask, waiting_payment: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Receipt and change commit together: a crash while applying must not leave a receipt
+    that makes the gateway's redelivery look like a duplicate (the payment would be lost)."""
+    import checkout.gateway_events as events_module
+
+    def crash(_payment: Any) -> None:
+        raise RuntimeError("database hiccup")
+
+    body, headers = signed_event({**waiting_payment, "status": "succeeded"}, "gwevt_3")
+    monkeypatch.setattr(events_module, "apply_gateway_payment", crash)
+    assert post_event(kessai, body, headers).status_code == 500
+    monkeypatch.undo()
+    redelivered = post_event(kessai, body, headers)
+    assert redelivered.json() == {"result": "applied"}
+    assert api.get(waiting_payment["session"]).get_json()["payment_status"] == "paid"
+
+
+def test_the_same_event_twice_at_once_is_applied_once(kessai: str, app: Flask,
+                                                      waiting_payment: dict[str, Any]) -> None:
+    body, headers = signed_event({**waiting_payment, "status": "succeeded"}, "gwevt_4")
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait(10)
+        results.append(post_event(kessai, body, headers).json()["result"])
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == ["applied", "duplicate", "duplicate", "duplicate"]
+    assert completed_events(app) == 1
+
+
+def test_an_out_of_order_event_never_undoes_a_final_payment(
+    kessai: str, api: Any, app: Flask, waiting_payment: dict[str, Any]
+) -> None:
+    post_event(kessai, *signed_event({**waiting_payment, "status": "succeeded"}, "gwevt_5"))
+    late = {**waiting_payment, "status": "requires_action",
+            "next_action": {"type": "challenge", "url": f"{kessai}/evil"}}
+    assert post_event(kessai, *signed_event(late, "gwevt_6")).json() == {"result": "applied"}
+    session = api.get(waiting_payment["session"]).get_json()
+    assert session["payment_status"] == "paid"
+    assert [p["status"] for p in session["payments"]] == ["succeeded"]
+    (payment,) = kessai_payments(app)
+    assert payment.next_action is None
+
+
+def test_events_for_unknown_payments_are_acknowledged_and_ignored(kessai: str) -> None:
+    stranger = {"id": "gwpay_nobody", "status": "succeeded", "method": "card", "amount": 1,
+                "currency": "JPY", "idempotency_key": "cs_nobody:1"}
+    assert post_event(kessai, *signed_event(stranger, "gwevt_7")).json() == {"result": "applied"}
+
+
+# ---- a gateway that drops answers, is slow, or is down ---------------------------------------
+
+@dataclass
+class Proxy:
+    """Forwards to the sandbox; ``misbehave(request_line)`` decides, per request, to drop the
+    answer after the gateway has processed the request ("drop"), to hold it ("hold"), or to
+    forward it normally (None)."""
+
+    upstream: str
+    misbehave: Callable[[str], str | None] = lambda _line: None
+    release: threading.Event = field(default_factory=threading.Event)
+    seen: list[str] = field(default_factory=list)
+
+
+def start_proxy(proxy: Proxy, port: int = 0) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            line = f"{self.command} {self.path.split('?')[0]}"
+            proxy.seen.append(line)
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("host", "content-length", "connection")}
+            answer = httpx.request(self.command, proxy.upstream + self.path, content=body,
+                                   headers=headers, timeout=10)
+            behaviour = proxy.misbehave(line)
+            if behaviour == "drop":  # the gateway did the work; its answer never arrives
+                self.close_connection = True
+                return
+            if behaviour == "hold":  # ... or arrives after the client gave up
+                proxy.release.wait(10)
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("content-type", ""))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_POST = _forward  # noqa: N815 - http.server's names
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    return server
+
+
+def first_create_only(behaviour: str) -> Callable[[str], str | None]:
+    done: list[bool] = []
+
+    def decide(line: str) -> str | None:
+        if line == "POST /v1/payments" and not done:
+            done.append(True)
+            return behaviour
+        return None
+
+    return decide
+
+
+@pytest.fixture
+def proxy_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def proxy(sandbox: Sandbox, proxy_port: int) -> Iterator[Proxy]:
+    """The gateway, reachable (through the proxy) at ``proxy_port`` from now on."""
+    state = Proxy(sandbox.url)
+    server = start_proxy(state, proxy_port)
+    yield state
+    state.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+class TestLostAnswers:
+    @pytest.fixture
+    def gateway_url(self, proxy: Proxy, proxy_port: int) -> str:
+        return f"http://127.0.0.1:{proxy_port}"
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "GATEWAY_TIMEOUT_SECONDS": 1}
+
+    @pytest.mark.parametrize("behaviour", ["drop", "hold"])
+    def test_a_lost_answer_is_retried_with_the_same_key(
+        self, behaviour: str, proxy: Proxy, kessai: str, api: Any, shopper: Shopper,
+        sandbox: Sandbox, app: Flask,
+    ) -> None:
+        proxy.misbehave = first_create_only(behaviour)
+        session = new_session(api)
+        paid = shopper.pay(session["url"])
+        assert paid.status_code == 303
+        assert paid.headers["Location"].startswith("https://shop.example/ok")
+        assert proxy.seen.count("POST /v1/payments") >= 2  # the client really retried
+        (gateway_payment,) = sandbox.payments()  # ... and the gateway charged once
+        assert gateway_payment.status == SUCCEEDED
+        retrieved = api.get(session["id"]).get_json()
+        assert [p["status"] for p in retrieved["payments"]] == ["succeeded"]
+        assert completed_events(app) == 1
+
+    def test_status_polling_settles_a_payment_whose_answers_were_all_lost(
+        self, proxy: Proxy, kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox,
+        app: Flask,
+    ) -> None:
+        """The gateway took the payment but every answer was lost and the shopper never
+        retries: the status box asks the gateway by idempotency key and completes the order."""
+        proxy.misbehave = lambda line: "drop" if line == "POST /v1/payments" else None
+        session = new_session(api)
+        lost = shopper.pay(session["url"])
+        assert lost.status_code == 503
+        assert proxy.seen.count("POST /v1/payments") == 3  # the first try and two retries
+        assert len(sandbox.payments()) == 1
+        assert shopper.open(f"{session['url']}/status").status_code == 200
+        assert api.get(session["id"]).get_json()["payment_status"] == "paid"
+        assert completed_events(app) == 1
+
+
+class TestGatewayDown:
+    @pytest.fixture
+    def gateway_url(self, proxy_port: int) -> str:
+        return f"http://127.0.0.1:{proxy_port}"  # nothing listens there yet
+
+    def test_shopper_is_told_and_a_later_retry_charges_once(
+        self, kessai: str, api: Any, sandbox: Sandbox, app: Flask, request: pytest.FixtureRequest
+    ) -> None:
+        shopper = Shopper(kessai, language="ja")
+        session = new_session(api)
+        refused = shopper.pay(session["url"])
+        assert refused.status_code == 503
+        assert "決済代行会社に接続できませんでした" in refused.text
+        assert "二重に請求されることはありません" in refused.text
+        assert sandbox.payments() == []
+        (payment,) = api.get(session["id"]).get_json()["payments"]
+        assert payment["status"] == "processing"
+        assert shopper.open(f"{session['url']}/status").status_code == 200  # polling goes on
+
+        request.getfixturevalue("proxy")  # the gateway is back, at the same address
+        paid = shopper.pay(session["url"], page=refused)
+        assert paid.status_code == 303
+        assert paid.headers["Location"].startswith("https://shop.example/ok")
+        (gateway_payment,) = sandbox.payments()
+        assert gateway_payment.idempotency_key == f"{session['id']}:1"
+        retrieved = api.get(session["id"]).get_json()
+        assert [p["status"] for p in retrieved["payments"]] == ["succeeded"]
+        assert completed_events(app) == 1
+        shopper.http.close()
