@@ -230,3 +230,26 @@ class SandboxPayment(Base):
     next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     return_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Notification(Base):
+    """A message to the shopper (an SMS receipt, a virtual account's details), written in the
+    same transaction as the change it reports and handed to the notifier by the worker (an
+    outbox, like webhooks). The sandbox notifier only records it: tests and the demo read it
+    here."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # sms
+    recipient: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))  # receipt | virtual_account_issued …
+    session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)
+    payment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -169,6 +169,8 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
         complete_session(db, checkout, paid=True, from_statuses=("open", "expired"))
         if checkout.status == "complete" and checkout.payment_status == "unpaid":
             _mark_async_paid(db, checkout, payment)
+        for hook in ASYNC_HOOKS.get("succeeded", []):
+            hook(db, checkout, payment)
     elif result.status in (FAILED, EXPIRED):
         # Let the shopper try again with a fresh attempt (only once per failed attempt).
         db.execute(
@@ -192,7 +194,8 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
 #   "pending": (db, checkout, payment)  — the gateway says: waiting for the shopper elsewhere
 #   "paid":    (db, checkout, payment)  — a session completed while unpaid has now been paid
 #   "failed":  (db, checkout, payment)  — a payment failed or expired
-ASYNC_HOOKS: dict[str, list[Any]] = {"pending": [], "paid": [], "failed": []}
+#   "succeeded": (db, checkout, payment) — any payment succeeded, sync or async (receipts)
+ASYNC_HOOKS: dict[str, list[Any]] = {"pending": [], "paid": [], "failed": [], "succeeded": []}
 
 
 def async_hook(event: str) -> Any:
