@@ -165,3 +165,7 @@ class Gateway(Protocol):
 
     def find_payment(self, idempotency_key: str) -> GatewayPayment | None:
         """The payment created under this key, if the gateway ever received it."""
+
+    def cancel_payment(self, payment_id: str) -> GatewayPayment:
+        """Cancel a payment still waiting for the shopper (a wallet QR nobody will scan), so
+        a late approval cannot charge; a final payment is returned unchanged."""

@@ -60,6 +60,11 @@ class HttpGateway:
         )
         return GatewayPayment.from_json(data) if data else None
 
+    def cancel_payment(self, payment_id: str) -> GatewayPayment:
+        data = self._call("POST", f"/v1/payments/{payment_id}/cancel")
+        assert data is not None
+        return GatewayPayment.from_json(data)
+
     def simulate(self, payment_id: str, outcome: str) -> GatewayPayment:
         """Test mode only: settle a waiting payment (slip paid, deposit made, expired …)."""
         data = self._call("POST", f"/v1/payments/{payment_id}/simulate", json={"outcome": outcome})

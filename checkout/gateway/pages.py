@@ -53,3 +53,7 @@ def answer_challenge(payment_id: str) -> Any:
         abort(404)
     target = ledger.return_url(payment_id) or "/"
     return redirect(target, code=303)
+
+
+# The wallet's approval page lives in its own module and attaches itself to ``bp``.
+from . import sandbox_wallets  # noqa: E402,F401

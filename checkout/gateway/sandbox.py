@@ -202,6 +202,10 @@ class SandboxLedger:
             self.notify(payment)
         return payment
 
+    def cancel(self, payment_id: str) -> GatewayPayment:
+        """The merchant side gave up on a waiting payment (the shopper chose another method)."""
+        return self.resolve(payment_id, FAILED, "payment_canceled")
+
     def _replay(self, row: SandboxPayment, fingerprint: str) -> GatewayPayment:
         if row.request_fingerprint != fingerprint:
             raise GatewayIdempotencyConflict()
@@ -256,6 +260,9 @@ class EmbeddedSandboxGateway:
 
     def find_payment(self, idempotency_key: str) -> GatewayPayment | None:
         return self._ledger().find(idempotency_key)
+
+    def cancel_payment(self, payment_id: str) -> GatewayPayment:
+        return self._ledger().cancel(payment_id)
 
     def ledger(self) -> SandboxLedger:
         return self._ledger()

@@ -58,6 +58,9 @@ def create_sandbox_app(
     Base.metadata.create_all(engine, tables=[Base.metadata.tables["sandbox_payments"]])
     from sqlalchemy.orm import sessionmaker
 
+    from ..markets import import_markets
+
+    import_markets()  # every market's methods have their sandbox behaviour registered
     notify = _event_sender(secret, events_url)
     app.extensions["sandbox.ledger"] = SandboxLedger(
         sessionmaker(engine, expire_on_commit=False), SandboxLinks(public_url.rstrip("/")),
@@ -150,6 +153,12 @@ def _api_routes(app: Flask, secret: str) -> None:
             status = 409 if exc.code == "idempotency_conflict" else 400
             return error(status, exc.code, str(exc))
 
+    def cancel_payment(payment_id: str) -> Response:
+        try:
+            return ok(ledger.cancel(payment_id))
+        except GatewayError as exc:
+            return error(404, exc.code, str(exc))
+
     def get_payment(payment_id: str) -> Response:
         try:
             return ok(ledger.get(payment_id))
@@ -177,5 +186,7 @@ def _api_routes(app: Flask, secret: str) -> None:
     app.add_url_rule("/v1/payments", "find_payment", find_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>", "get_payment", get_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>/simulate", "simulate", simulate, methods=["POST"])
+    app.add_url_rule("/v1/payments/<payment_id>/cancel", "cancel_payment",
+                     csrf.csrf_exempt(cancel_payment), methods=["POST"])
     app.add_url_rule("/healthz", "health",
                      lambda: Response('{"status":"ok"}', mimetype="application/json"))

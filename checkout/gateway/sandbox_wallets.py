@@ -1,0 +1,75 @@
+"""The sandbox's wallet: the behaviour for wallet methods and the wallet's approval page.
+
+A wallet payment waits (``requires_action``) until the shopper approves or cancels it on the
+wallet's page: opened by redirect on a phone, or by scanning the QR that a computer shows.
+Attached to the sandbox pages blueprint, so Kessai serves it when the sandbox is embedded and
+``kessai sandbox-gateway`` serves it over HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, redirect, request
+
+from ..pages import render_page
+from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError, PaymentRequest
+from .pages import bp, current_ledger
+from .sandbox import Outcome, SandboxLinks
+
+CANCELED = "payment_canceled"
+
+
+def sandbox_wallet(request_: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
+    """Wait for approval: a QR for a computer, a redirect for a phone (``wallet_display``)."""
+    page = links.page("wallet", payment_id)
+    if request_.details.get("wallet_display") == "qr":
+        action = {"type": "qr", "url": page, "qr_url": f"{page}?via=qr"}
+    else:
+        action = {"type": "redirect", "url": page}
+    return Outcome(REQUIRES_ACTION, next_action=action,
+                   details={"_description": request_.description[:60]})
+
+
+@bp.get("/wallet/<payment_id>")
+def wallet(payment_id: str) -> Any:
+    payment = _payment_or_404(payment_id)
+    g.theme = "default"
+    return render_page("sandbox/wallet.html", payment=payment, method_name=method_name(payment),
+                       waiting=payment.status == REQUIRES_ACTION,
+                       via=request.args.get("via", ""))
+
+
+@bp.post("/wallet/<payment_id>")
+def answer_wallet(payment_id: str) -> Any:
+    """Approve or cancel. Scanned from a computer's QR, the phone stays here (the computer's
+    page moves on by itself); opened by redirect, the shopper goes back to the shop."""
+    ledger = current_ledger()
+    approve = request.form.get("outcome") == "approve"
+    try:
+        payment = ledger.resolve(payment_id, SUCCEEDED if approve else FAILED,
+                                 None if approve else CANCELED,
+                                 from_statuses=(REQUIRES_ACTION,))
+    except GatewayError:
+        abort(404)
+    if request.form.get("via") == "qr":
+        g.theme = "default"
+        return render_page("sandbox/wallet.html", payment=payment, waiting=False, via="qr",
+                           method_name=method_name(payment), answered=True)
+    target = ledger.return_url(payment_id) or "/"
+    return redirect(target, code=303)
+
+
+def method_name(payment: Any) -> str:
+    """The wallet's name in the shopper's language (the catalog's, when the method is known)."""
+    from ..methods import CATALOG
+
+    method = CATALOG.get(payment.method)
+    return str(method.name) if method else str(payment.method)
+
+
+def _payment_or_404(payment_id: str) -> Any:
+    try:
+        return current_ledger().get(payment_id)
+    except GatewayError:
+        abort(404)

@@ -1,0 +1,189 @@
+"""Wallets paid in their own app (Kakao Pay, Naver Pay, PayPay …): one generic flow.
+
+The shopper's device decides how the wallet is reached:
+
+* on a phone the wallet's approval page opens by redirect and comes back through
+  ``/pay/<id>/return`` (pay.py's ``redirect`` next action);
+* on a computer the page shows a QR code that the phone scans; this page follows the payment by
+  polling ``/pay/<id>/wallet/status`` and moves on by itself once the gateway says it is final.
+
+Which one is decided on the server from the form's ``device`` field (set by
+``static/js/wallet.js`` from ``matchMedia("(pointer: coarse)")``), with the client hints /
+User-Agent as a fallback. Without JavaScript nothing could poll, so it is always a redirect.
+The decision travels to the gateway as ``details["wallet_display"]`` (``"qr"`` or
+``"redirect"``); the gateway answers with the matching ``next_action``.
+
+A wallet method is one call: ``register_wallet(PaymentMethod(..., widget="wallet"))``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin
+
+from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
+from werkzeug.datastructures import Headers
+
+from .db import get_db
+from .gateway import GatewayError, GatewayUnavailable, get_gateway
+from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
+from .gateway.sandbox import sandbox_method
+from .gateway.sandbox_wallets import method_name, sandbox_wallet
+from .method_forms import form_parser
+from .methods import PaymentMethod, register
+from .models import CheckoutSession, Payment
+from .pages import render_page
+from .pay import HTMX_STOP_POLLING, load_checkout, next_action_handler, respond_to_payment
+from .payments import latest_payment, record_gateway_result, refresh_from_gateway
+from .sessions import success_redirect_url
+
+bp = Blueprint("wallets", __name__)
+BLUEPRINTS = (bp,)
+
+QR = "qr"
+REDIRECT = "redirect"
+CANCELED = "payment_canceled"
+
+# Phones and tablets in the User-Agent, when client hints are not sent (Safari, Firefox).
+_MOBILE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone|Opera Mini|IEMobile")
+
+
+def register_wallet(method: PaymentMethod) -> PaymentMethod:
+    """Add a wallet to the catalog with the generic sandbox behaviour and device parser."""
+    register(method)
+    sandbox_method(method.id)(sandbox_wallet)
+    form_parser(method.id)(_wallet_display_parser)
+    return method
+
+
+def wallet_display(form: Mapping[str, str], headers: Headers | Mapping[str, str]) -> str:
+    """``"qr"`` for a computer whose page can poll, else ``"redirect"``.
+
+    ``device`` is ``phone`` / ``desktop`` when wallet.js could tell, ``unknown`` when it ran
+    but could not (no ``matchMedia``), and absent without JavaScript.
+    """
+    device = form.get("device", "")
+    if device == "phone":
+        return REDIRECT
+    if device == "desktop":
+        return QR
+    if device != "unknown":
+        return REDIRECT  # no JavaScript: nothing would poll a QR page
+    hint = headers.get("Sec-CH-UA-Mobile")
+    if hint in ("?0", "?1"):
+        return REDIRECT if hint == "?1" else QR
+    return REDIRECT if _MOBILE_AGENT.search(headers.get("User-Agent", "")) else QR
+
+
+def _wallet_display_parser(checkout: CheckoutSession,
+                           form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    return {"wallet_display": wallet_display(form, request.headers)}, {}
+
+
+def is_waiting_wallet(payment: Payment | None) -> bool:
+    return (payment is not None and payment.status in (REQUIRES_ACTION, PENDING)
+            and (payment.next_action or {}).get("type") == QR)
+
+
+@next_action_handler(QR)
+def _show_qr(checkout: CheckoutSession, payment: Payment) -> Any:
+    return _navigate(url_for("wallets.wallet_page", session_id=checkout.id))
+
+
+# ---- views -----------------------------------------------------------------------------------
+
+@bp.get("/pay/<session_id>/wallet")
+def wallet_page(session_id: str) -> Any:
+    """The QR to scan, and a status box that follows the payment."""
+    checkout = load_checkout(session_id)
+    payment = latest_payment(checkout)
+    if payment is not None and checkout.status == "open" and payment.status in (
+            REQUIRES_ACTION, PENDING):
+        refresh_from_gateway(payment)
+    if not is_waiting_wallet(payment) or checkout.status != "open":
+        return _after_wallet(checkout, payment)
+    assert payment is not None
+    action = payment.next_action or {}
+    return render_page("wallet.html", checkout=checkout, payment=payment,
+                       method_name=method_name(payment),
+                       qr_target=_absolute(str(action.get("qr_url") or action.get("url") or "")),
+                       here_url=str(action.get("url") or ""))
+
+
+@bp.get("/pay/<session_id>/wallet/status")
+def wallet_status(session_id: str) -> Any:
+    """Polled every 2 s by the QR page: 286 stops htmx, ``HX-Redirect`` moves the page on."""
+    checkout = load_checkout(session_id)
+    payment = latest_payment(checkout)
+    if payment is not None and payment.status in (REQUIRES_ACTION, PENDING, "processing"):
+        refresh_from_gateway(payment)
+    waiting = checkout.status == "open" and is_waiting_wallet(payment)
+    response = make_response(render_page("widgets/wallet/wallet_status.html", checkout=checkout,
+                                         payment=payment, final=not waiting))
+    response.headers["Vary"] = "HX-Request"
+    if not waiting and request.headers.get("HX-Request"):
+        response.status_code = HTMX_STOP_POLLING
+        response.headers["HX-Redirect"] = _next_url(checkout, payment)
+    return response
+
+
+@bp.post("/pay/<session_id>/wallet/cancel")
+def cancel_wallet(session_id: str) -> Any:
+    """"Choose another method": cancel the waiting wallet payment at the gateway first, so a
+    late approval on the phone can never charge the shopper a second time."""
+    checkout = load_checkout(session_id)
+    payment = latest_payment(checkout)
+    if is_waiting_wallet(payment) and checkout.status == "open":
+        assert payment is not None
+        cancel_at_gateway(payment)
+    return _after_wallet(checkout, latest_payment(checkout))
+
+
+def cancel_at_gateway(payment: Payment) -> bool:
+    """Ask the gateway to cancel a waiting payment; True once it is no longer waiting."""
+    gateway = get_gateway()
+    cancel = getattr(gateway, "cancel_payment", None)
+    if cancel is None or not payment.gateway_payment_id:
+        return False
+    try:
+        result = cancel(payment.gateway_payment_id)
+    except (GatewayUnavailable, GatewayError):
+        return False
+    if result.status != payment.status:
+        record_gateway_result(get_db(), payment, result)
+    return payment.status not in (REQUIRES_ACTION, PENDING)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _after_wallet(checkout: CheckoutSession, payment: Payment | None) -> Any:
+    if payment is None:
+        return _navigate(url_for("pay.checkout_page", session_id=checkout.id))
+    return respond_to_payment(checkout, payment)
+
+
+def _next_url(checkout: CheckoutSession, payment: Payment | None) -> str:
+    if checkout.status == "complete" and checkout.payment_status == "paid":
+        return success_redirect_url(checkout)
+    if payment is not None and payment.status in (FAILED, "expired"):
+        return url_for("pay.checkout_page", session_id=checkout.id, method=payment.method)
+    return url_for("pay.checkout_page", session_id=checkout.id)
+
+
+def _navigate(url: str) -> Response:
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def _absolute(url: str) -> str:
+    """The phone scanning the QR is another device: it needs a full URL."""
+    if not url:
+        return url
+    return urljoin(current_app.config["PUBLIC_URL"].rstrip("/") + "/", url)
+
+
