@@ -32,6 +32,9 @@ TRANSLATED = ("ja", "ko", "zh_Hans")
 # Words that may stay in Latin letters on a localized page: card brands, our name, and the
 # merchant's own data below (its name and its line items are not ours to translate).
 ALLOWED_WORDS = {"visa", "mastercard", "jcb", "american", "express", "diners", "club", "kessai"}
+# Brands that write themselves in Latin letters in every language (Korean wallets on a
+# Chinese page, a Korean bank's own name), stripped as whole phrases so "Pay" alone still counts.
+BRAND_NAMES = ("Kakao Pay", "Samsung Pay", "Naver Pay", "Toss Pay", "PAYCO", "IBK")
 MERCHANT = "Sakura Tea"
 LINE_ITEM = "Matcha latte gift set"
 SPOKEN_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "aria-description")
@@ -113,6 +116,8 @@ def english_words_on(html: str, vocabulary: set[str]) -> set[str]:
     text = " ".join(parser.parts)
     # The language switcher names each language in itself ("English") on purpose.
     text = text.replace("English", " ")
+    for brand in BRAND_NAMES:
+        text = text.replace(brand, " ")
     return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() in vocabulary}
 
 

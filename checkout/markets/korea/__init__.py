@@ -1,0 +1,16 @@
+"""Korea: easy pay (Kakao Pay, Naver Pay, Toss Pay, Samsung Pay, PAYCO), card companies and
+할부, 계좌이체, 가상계좌, 휴대폰 결제, the 전체 동의 consent block and SMS receipts.
+
+Importing this package registers every piece with the shared registries (catalog, form
+parsers, sandbox behaviours, voucher kinds, async hooks); ``BLUEPRINTS`` are its pages.
+"""
+
+from __future__ import annotations
+
+from ... import notify, vouchers
+from . import cards, carrier, consent, methods, receipts, views, virtual_account
+
+BLUEPRINTS = (views.bp, notify.bp, *vouchers.BLUEPRINTS)
+
+__all__ = ["BLUEPRINTS", "cards", "carrier", "consent", "methods", "receipts",
+           "virtual_account", "views"]

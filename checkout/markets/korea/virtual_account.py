@@ -1,0 +1,169 @@
+"""가상계좌 (virtual account): an account number issued for this order, paid by bank transfer
+later. Async like a konbini slip, on the shared voucher machinery (``checkout.vouchers``):
+issued → ``checkout.session.completed`` (unpaid) → deposit → ``async_payment_succeeded``, or
+the deadline passes → ``async_payment_failed``.
+
+The deadline is 23:59:59 KST on the last day: 3 days by default, the merchant may choose 1–14
+(``merchants.settings["kr_virtual_account_days"]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ...gateway.base import PENDING, PaymentRequest
+from ...gateway.sandbox import Outcome, SandboxLinks, sandbox_method
+from ...i18n import money
+from ...ids import now
+from ...method_forms import form_parser
+from ...models import CheckoutSession, Payment, Voucher
+from ...vouchers import ShownField, VoucherKind, register_voucher_kind
+from .methods import VIRTUAL_ACCOUNT
+
+KIND = "kr_virtual_account"
+SEOUL = ZoneInfo("Asia/Seoul")
+DEFAULT_DAYS = 3
+MAX_DAYS = 14
+DEPOSITOR_MAX = 20
+
+# Banks that issue virtual accounts, with the length of their account numbers (sandbox).
+DEPOSIT_BANKS: dict[str, Any] = {
+    "kb": _l("KB Kookmin Bank"),
+    "shinhan": _l("Shinhan Bank"),
+    "woori": _l("Woori Bank"),
+    "hana": _l("Hana Bank"),
+    "nh": _l("NH NongHyup Bank"),
+    "ibk": _l("IBK Industrial Bank"),
+}
+_ACCOUNT_DIGITS = {"kb": 14, "shinhan": 12, "woori": 13, "hana": 14, "nh": 13, "ibk": 14}
+
+
+def deposit_days(checkout: CheckoutSession) -> int:
+    try:
+        days = int((checkout.merchant.settings or {}).get("kr_virtual_account_days", DEFAULT_DAYS))
+    except (TypeError, ValueError):
+        days = DEFAULT_DAYS
+    return min(max(days, 1), MAX_DAYS)
+
+
+def deadline_after(days: int, moment: int | None = None) -> int:
+    """23:59:59 KST on the ``days``-th day from today (Seoul)."""
+    today = datetime.fromtimestamp(moment if moment is not None else now(), UTC).astimezone(SEOUL)
+    last_day = (today + timedelta(days=days)).date()
+    return int(datetime(last_day.year, last_day.month, last_day.day, 23, 59, 59,
+                        tzinfo=SEOUL).timestamp())
+
+
+@form_parser(VIRTUAL_ACCOUNT)
+def parse_virtual_account(checkout: CheckoutSession,
+                          form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    bank = form.get("deposit_bank", "")
+    if bank not in DEPOSIT_BANKS:
+        errors["deposit_bank"] = _("Please choose the bank for your virtual account.")
+    depositor = " ".join(form.get("depositor_name", "").split())
+    if not depositor:
+        errors["depositor_name"] = _("Please enter the depositor's name.")
+    elif len(depositor) > DEPOSITOR_MAX:
+        errors["depositor_name"] = _("Use at most %(count)s characters.", count=DEPOSITOR_MAX)
+    if errors:
+        return {}, errors
+    return {"deposit_bank": bank, "depositor_name": depositor,
+            "due_days": deposit_days(checkout), "merchant_name": checkout.merchant.name[:40]}, {}
+
+
+# ---- the sandbox bank --------------------------------------------------------------------
+
+@sandbox_method(VIRTUAL_ACCOUNT)
+def sandbox_virtual_account(request: PaymentRequest, payment_id: str,
+                            links: SandboxLinks) -> Outcome:
+    bank = str(request.details.get("deposit_bank") or "kb")
+    digits = _ACCOUNT_DIGITS.get(bank, 14)
+    seed = int(hashlib.sha256(payment_id.encode()).hexdigest(), 16)
+    number = str(seed)[-(digits - 1):].rjust(digits - 1, "0")
+    account = "9" + number  # sandbox accounts start with 9: easy to tell in logs
+    days = int(request.details.get("due_days") or DEFAULT_DAYS)
+    fields = {
+        "bank": bank,
+        "account_number": account,
+        "account_holder": str(request.details.get("merchant_name") or "Kessai")[:40],
+        "depositor_name": str(request.details.get("depositor_name") or ""),
+    }
+    voucher = {"kind": KIND, "expires_at": deadline_after(days), "fields": fields,
+               "product_description": request.description[:40]}
+    return Outcome(PENDING, next_action={"type": "voucher", "voucher": voucher})
+
+
+# ---- how the slip reads --------------------------------------------------------------------
+
+def _bank_name(code: Any) -> str:
+    return str(DEPOSIT_BANKS.get(str(code), code))
+
+
+def _grouped(number: str) -> str:
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def _fields(voucher: Voucher) -> list[ShownField]:
+    data = (voucher.data or {}).get("fields") or {}
+    amount = money(voucher.payment.amount, voucher.payment.currency)
+    shown = [
+        ShownField("bank", _("Bank"), _bank_name(data.get("bank")), copyable=False),
+        ShownField("account_number", _("Account number"), str(data.get("account_number", "")),
+                   display=_grouped(str(data.get("account_number", "")))),
+        ShownField("account_holder", _("Account holder"), str(data.get("account_holder", "")),
+                   copyable=False),
+        ShownField("amount", _("Amount to deposit"), str(voucher.payment.amount),
+                   display=amount, hint=_("Deposit exactly this amount.")),
+    ]
+    if data.get("depositor_name"):
+        shown.append(ShownField("depositor_name", _("Depositor name"),
+                                str(data["depositor_name"]), copyable=False))
+    return shown
+
+
+def _steps(voucher: Voucher) -> list[str]:
+    return [
+        _("Open your banking app or internet banking, or go to an ATM."),
+        _("Transfer the exact amount to the account above before the deadline."),
+        _("Once the deposit arrives, this page and your order update by themselves."),
+    ]
+
+
+def _notes(voucher: Voucher) -> list[str]:
+    return [
+        _("This account is for this order only. If the amount differs, the deposit is "
+          "refused."),
+        _("After the deadline the account closes and the order is cancelled automatically."),
+    ]
+
+
+register_voucher_kind(VoucherKind(
+    id=KIND,
+    title=lambda voucher: _("Virtual account: deposit details"),
+    fields=_fields,
+    steps=_steps,
+    notes=_notes,
+    zone="Asia/Seoul",
+    variant=lambda voucher: str(((voucher.data or {}).get("fields") or {}).get("bank", KIND)),
+))
+
+
+def account_text(checkout: CheckoutSession, payment: Payment, voucher: Mapping[str, Any]) -> str:
+    """The SMS with the deposit details (in the locale the caller forced)."""
+    from ...vouchers import _deadline_in, _zone_name
+
+    fields = voucher.get("fields") or {}
+    return _("[%(merchant)s] Please deposit %(amount)s to %(bank)s %(account)s (holder: "
+             "%(holder)s) by %(deadline)s.", merchant=checkout.merchant.name,
+             amount=money(payment.amount, payment.currency), bank=_bank_name(fields.get("bank")),
+             account=fields.get("account_number", ""), holder=fields.get("account_holder", ""),
+             deadline=f'{_deadline_in(int(voucher.get("expires_at") or 0), "Asia/Seoul")} '
+                      f'{_zone_name("Asia/Seoul")}')
