@@ -9,12 +9,14 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g
 
 
 def init_app(app: Flask) -> None:
     app.before_request(_new_policy)
     app.after_request(_apply_headers)
+    if _served_over_https(app):
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
 
 
@@ -74,4 +76,29 @@ def _apply_headers(response: Response) -> Response:
     )
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
+    _harden_cookies(response)
     return response
+
+
+def _served_over_https(app: Flask) -> bool:
+    return str(app.config.get("PUBLIC_URL", "")).startswith("https://")
+
+
+def _harden_cookies(response: Response) -> None:
+    """Every cookie we set is HttpOnly and SameSite, and Secure when Kessai is served over
+    https (the public URL says so even behind a TLS-terminating proxy, where the request
+    itself looks like plain http). A cookie scripts must read is set by the script itself."""
+    secure = _served_over_https(current_app)
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        attributes = {part.split("=", 1)[0].strip().lower() for part in cookie.split(";")[1:]}
+        if "httponly" not in attributes:
+            cookie += "; HttpOnly"
+        if "samesite" not in attributes:
+            cookie += "; SameSite=Lax"
+        if secure and "secure" not in attributes:
+            cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)
