@@ -5,7 +5,8 @@ Two rules keep it safe, and both come from one list, the merchant's ``allowed_or
 * only those origins may frame a checkout page (CSP ``frame-ancestors``, see ``security``);
 * the page talks to its parent only by ``postMessage`` addressed to those origins
   (``static/js/embedded.js`` reads them from the ``data-kessai-embed`` attribute that
-  ``embed_context`` fills), so no other page can listen in.
+  ``embed_context`` fills), so no other page can listen in. Both are sent only to a page the
+  browser loads in a frame (``Sec-Fetch-Dest: iframe``).
 
 Inside a frame, a finished checkout must not take the shopper to the merchant's ``success_url``
 *inside the iframe*: the redirect goes to Kessai's own result page instead, which sends
@@ -42,8 +43,9 @@ def is_embedded() -> bool:
 
 
 def embed_context(checkout: CheckoutSession | None) -> dict[str, Any] | None:
-    """What ``embedded.js`` needs on a checkout page, or None when the page cannot be framed."""
-    if checkout is None or getattr(checkout, "merchant", None) is None:
+    """What ``embedded.js`` needs on a checkout page inside a frame; None elsewhere (a shopper
+    on the page itself downloads neither the script nor the attribute: page weight counts)."""
+    if checkout is None or getattr(checkout, "merchant", None) is None or not is_embedded():
         return None
     origins = [o for o in (origin_of(x) for x in checkout.merchant.allowed_origins or []) if o]
     if not origins:

@@ -25,13 +25,22 @@ def card_form(client: Any, session_id: str) -> dict[str, str]:
             "card_name": "Hanako Yamada"}
 
 
-def test_checkout_page_carries_the_merchants_origins(client: Any, api: Any) -> None:
+def test_framed_checkout_page_carries_the_merchants_origins(client: Any, api: Any) -> None:
     session = api.create().get_json()
-    page = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    framed = client.get(f"/pay/{session['id']}", headers={"Sec-Fetch-Dest": "iframe"})
+    page = framed.get_data(as_text=True)
     assert embed_config(page) == {"session_id": session["id"], "origins": ["https://shop.example"],
                                   "status": "open", "payment_status": "unpaid",
                                   "cancel_url": "https://shop.example/cancel"}
     assert "/static/js/embedded.js" in page
+    assert "frame-ancestors https://shop.example" in framed.headers["Content-Security-Policy"]
+
+
+def test_top_level_page_does_not_download_the_embedding_script(client: Any, api: Any) -> None:
+    session = api.create().get_json()
+    page = client.get(f"/pay/{session['id']}", headers={"Sec-Fetch-Dest": "document"})
+    assert embed_config(page.get_data(as_text=True)) is None
+    assert "embedded.js" not in page.get_data(as_text=True)
 
 
 def test_no_embedding_script_when_the_merchant_registered_no_origin(app: Any, client: Any) -> None:
@@ -41,7 +50,7 @@ def test_no_embedding_script_when_the_merchant_registered_no_origin(app: Any, cl
     session = client.post("/v1/checkout/sessions", json={
         "amount": 1000, "currency": "JPY", "success_url": "https://x.example/ok"},
         headers={"Authorization": f"Bearer {secret}"}).get_json()
-    page = client.get(f"/pay/{session['id']}")
+    page = client.get(f"/pay/{session['id']}", headers={"Sec-Fetch-Dest": "iframe"})
     assert embed_config(page.get_data(as_text=True)) is None
     assert "embedded.js" not in page.get_data(as_text=True)
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
@@ -53,7 +62,8 @@ def test_framed_payment_stays_on_kessai_and_reports_completion(client: Any, api:
                        headers={"Sec-Fetch-Dest": "iframe"})
     assert paid.status_code == 303
     assert paid.headers["Location"] == f"/pay/{session['id']}"
-    result = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    result = client.get(f"/pay/{session['id']}",
+                        headers={"Sec-Fetch-Dest": "iframe"}).get_data(as_text=True)
     config = embed_config(result)
     assert config["status"] == "complete" and config["payment_status"] == "paid"
     assert config["return_url"].startswith(f"https://shop.example/ok?session_id={session['id']}")
