@@ -31,11 +31,7 @@ def main() -> None:
 @click.option("--with-worker/--no-worker", default=False, help="Also run the webhook worker.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve Kessai with gunicorn."""
-    command = [
-        sys.executable, "-m", "gunicorn", "wsgi:app",
-        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-        "--access-logfile", "-", "--chdir", _project_root(),
-    ]
+    command = [sys.executable, "-m", "gunicorn", "wsgi:app", *gunicorn_options(host, port, workers)]
     children = [subprocess.Popen(command)]  # noqa: S603
     if with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "checkout.cli", "worker"]))  # noqa: S603
@@ -57,6 +53,14 @@ def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
     sys.exit(status)
+
+
+def gunicorn_options(host: str, port: int, workers: int | None = None) -> list[str]:
+    """gunicorn's options for ``kessai serve`` (``make bench`` measures the same)."""
+    if workers is None:
+        workers = int(os.environ.get("KESSAI_WEB_WORKERS", "2"))
+    return ["--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+            "--access-logfile", "-", "--chdir", _project_root()]
 
 
 def _project_root() -> str:
