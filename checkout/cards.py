@@ -16,7 +16,8 @@ _BRANDS: tuple[tuple[str, re.Pattern[str], tuple[int, ...], int], ...] = (
     ("amex", re.compile(r"^3[47]"), (15,), 4),
     ("jcb", re.compile(r"^35(2[89]|[3-8]\d)"), (16, 17, 18, 19), 3),
     ("diners", re.compile(r"^3(0[0-5]|095|6|[89])"), (14, 15, 16, 17, 18, 19), 3),
-    ("mastercard", re.compile(r"^(5[1-5]|2(2[2-9]|[3-6]\d|7[01]|720))"), (16,), 3),
+    # 51–55 and 2221–2720 (2220 is not Mastercard's).
+    ("mastercard", re.compile(r"^(5[1-5]|2(22[1-9]|2[3-9]|[3-6]\d|7[01]|720))"), (16,), 3),
     ("visa", re.compile(r"^4"), (13, 16, 19), 3),
 )
 

@@ -40,6 +40,10 @@ CURRENCIES: dict[str, CurrencyRule] = {
 def to_major(amount_minor: int, currency: str) -> Decimal:
     """Minor units → an exact Decimal in major units (``12800 JPY`` → ``12800``;
     ``1999 USD`` → ``19.99``)."""
+    if type(amount_minor) is not int:
+        # A float (or a bool, a string, a Decimal with a fraction) here means an amount was
+        # computed the wrong way somewhere: refuse it rather than format something close.
+        raise TypeError(f"amounts are integers in minor units, not {type(amount_minor).__name__}")
     exponent = CURRENCIES[currency].exponent if currency in CURRENCIES else (
         get_currency_precision(currency)
     )
