@@ -26,5 +26,8 @@ def decline_message(code: str | None) -> str:
         "processing_error": _("The card issuer could not process the payment. Please try again."),
         "authentication_failed": _("Card authentication (3-D Secure) was not completed. Please try again or use another card."),
         "expired": _("The payment was not completed in time."),
+        # A wallet payment cancelled in the app, or given up for another method (wallets.py).
+        "payment_canceled": _("The payment was cancelled, so nothing was charged. You can try again or choose another payment method."),
+        "carrier_limit_exceeded": _("Your mobile carrier refused the payment (monthly limit reached). Please choose another payment method."),
     }
     return messages.get(code or "", _("The payment did not go through. Please try again or use another payment method."))

@@ -2,8 +2,8 @@
 
 할부 of 2–12 months is offered only from ₩50,000; below that the payment is 일시불 (one
 payment). Cards issued abroad (``other``) pay 일시불. Which months are 무이자 (interest-free) for
-which card company is the merchant's promotion: ``merchants.settings["kr_interest_free"]``,
-e.g. ``{"shinhan": [2, 3, 4, 5, 6], "kb": [2, 3]}`` (``kessai korea interest-free``).
+which card company is the merchant's promotion: ``korea_settings(merchant)["interest_free"]``,
+e.g. ``{"shinhan": [2, 3, 4, 5, 6], "kb": [2, 3]}`` (``kessai merchants configure-korea``).
 
 The choice goes to the gateway as ``details``: ``card_company``, ``instalment_months``
 (0 = 일시불) and ``interest_free``; the result page and the API's payment object show it.
@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from ...method_forms import form_parser
 from ...models import CheckoutSession, Merchant
 from ...pricing import payable
+from .settings import korea_settings
 
 INSTALMENT_MINIMUM = 50_000  # won
 INSTALMENT_MONTHS = tuple(range(2, 13))
@@ -53,7 +54,7 @@ class CardOptions:
 
 
 def interest_free_months(merchant: Merchant) -> dict[str, list[int]]:
-    configured = (merchant.settings or {}).get("kr_interest_free") or {}
+    configured = korea_settings(merchant).get("interest_free") or {}
     return {company: sorted(int(m) for m in months if int(m) in INSTALMENT_MONTHS)
             for company, months in configured.items()
             if company in CARD_COMPANIES and company != ABROAD}

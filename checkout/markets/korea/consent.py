@@ -1,7 +1,7 @@
 """전체 동의: the consent block every Korean payment form carries, and its server check.
 
 Items are [필수] (required) or [선택] (optional); the merchant may replace the defaults in
-``merchants.settings["kr_consents"]`` (``kessai korea consents``)::
+``korea_settings(merchant)["consents"]`` (``kessai merchants configure-korea --consents``)::
 
     [{"id": "terms", "required": true,
       "title": {"ko": "이용약관 동의", "en": "Terms of service"},
@@ -31,6 +31,7 @@ from ...i18n import current_locale
 from ...method_forms import form_parser
 from ...models import CheckoutSession
 from ...pricing import payable
+from .settings import korea_settings
 
 ITEM_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -77,7 +78,7 @@ def applies(checkout: CheckoutSession) -> bool:
 
 
 def consent_items(checkout: CheckoutSession) -> list[ConsentItem]:
-    configured = (checkout.merchant.settings or {}).get("kr_consents")
+    configured = korea_settings(checkout.merchant).get("consents")
     if not configured:
         return list(DEFAULT_ITEMS)
     return [_item(entry) for entry in configured]

@@ -4,7 +4,7 @@ issued → ``checkout.session.completed`` (unpaid) → deposit → ``async_payme
 the deadline passes → ``async_payment_failed``.
 
 The deadline is 23:59:59 KST on the last day: 3 days by default, the merchant may choose 1–14
-(``merchants.settings["kr_virtual_account_days"]``).
+(``korea_settings(merchant)["virtual_account_days"]``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ...method_forms import form_parser
 from ...models import CheckoutSession, Payment, Voucher
 from ...vouchers import ShownField, VoucherKind, register_voucher_kind
 from .methods import VIRTUAL_ACCOUNT
+from .settings import korea_settings
 
 KIND = "kr_virtual_account"
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -47,7 +48,7 @@ _ACCOUNT_DIGITS = {"kb": 14, "shinhan": 12, "woori": 13, "hana": 14, "nh": 13, "
 
 def deposit_days(checkout: CheckoutSession) -> int:
     try:
-        days = int((checkout.merchant.settings or {}).get("kr_virtual_account_days", DEFAULT_DAYS))
+        days = int(korea_settings(checkout.merchant).get("virtual_account_days", DEFAULT_DAYS))
     except (TypeError, ValueError):
         days = DEFAULT_DAYS
     return min(max(days, 1), MAX_DAYS)
