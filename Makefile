@@ -69,7 +69,7 @@ e2e: install-test assets catalogs browsers
 	$(PY) -m pytest -m e2e
 
 ## bench: page weight and throughput against a real gunicorn (see bench/README.md)
-bench: install-test assets catalogs
+bench: install-test assets catalogs browsers
 	$(PY) bench/run.py
 
 lint: install-test
