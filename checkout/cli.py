@@ -26,8 +26,10 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server binds all
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="$PORT or 8000")
-@click.option("--workers", default=lambda: int(os.environ.get("KESSAI_WEB_WORKERS", "2")), show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")),
+              show_default="$PORT or 8000")
+@click.option("--workers", default=lambda: int(os.environ.get("KESSAI_WEB_WORKERS", "2")),
+              show_default=True)
 @click.option("--with-worker/--no-worker", default=False, help="Also run the webhook worker.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve Kessai with gunicorn."""
@@ -122,11 +124,18 @@ def merchants_create(name: str, origins: tuple[str, ...], webhook_url: str | Non
                      theme: str | None, default_locale: str | None, as_json: bool) -> None:
     """Create a merchant; prints its secret key once (only the hash is stored)."""
     from .db import get_db
+    from .i18n import normalize_locale
     from .merchants import create_merchant
-    from .themes import theme_exists
+    from .sessions import is_absolute_http_url, is_theme_name
 
-    if theme and not theme_exists(theme):
+    if theme is not None and not is_theme_name(theme):
         raise click.BadParameter(f"no theme named {theme!r}", param_hint="--theme")
+    if webhook_url is not None and not is_absolute_http_url(webhook_url):
+        raise click.BadParameter("must be an absolute http(s) URL", param_hint="--webhook-url")
+    if default_locale is not None:
+        default_locale = normalize_locale(default_locale)
+        if default_locale is None:
+            raise click.BadParameter("one of en, ja, ko, zh-Hans", param_hint="--locale")
     app = _app()
     with app.app_context():
         session = get_db()
@@ -171,7 +180,8 @@ def sandbox_gateway(host: str, port: int, database_url: str | None, events_url: 
 
     secret = from_environment()["GATEWAY_SECRET"]
     app = create_sandbox_app(database_url, secret=secret,
-                             public_url=public_url or f"http://localhost:{port}", events_url=events_url)
+                             public_url=public_url or f"http://localhost:{port}",
+                             events_url=events_url)
     run_simple(host, port, app, threaded=True)
 
 

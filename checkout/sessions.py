@@ -94,12 +94,12 @@ def _url(body: dict[str, Any], param: str, required: bool = False) -> str | None
     value = _string(body, param, 2000, required)
     if value is None:
         return None
-    if not _is_absolute_http_url(value.replace(SESSION_ID_PLACEHOLDER, "x")):
+    if not is_absolute_http_url(value.replace(SESSION_ID_PLACEHOLDER, "x")):
         raise ApiError(400, "url_invalid", f"{param} must be an absolute http(s) URL.", param)
     return value
 
 
-def _is_absolute_http_url(url: str) -> bool:
+def is_absolute_http_url(url: str) -> bool:
     # Whitespace and control characters are refused outright: browsers strip or keep them
     # inconsistently, and they would end up in a Location header.
     if any(c.isspace() or not c.isprintable() for c in url):
@@ -172,7 +172,7 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
                        "locale must be one of auto, en, ja, ko, zh-Hans.", "locale")
 
     theme = _string(body, "theme", 40)
-    if theme is not None and not (THEME_NAME.fullmatch(theme) and theme_exists(theme)):
+    if theme is not None and not is_theme_name(theme):
         raise ApiError(422, "theme_unknown", f"No theme named {theme!r}.", "theme")
 
     methods = _methods(body.get("payment_method_types"), currency)
@@ -287,6 +287,11 @@ def _metadata(value: Any) -> dict[str, str]:
                            "metadata keys are 1 to 40 characters.", f"metadata.{key}")
         _text(item, f"metadata.{key}", 500)
     return dict(value)
+
+
+def is_theme_name(value: str) -> bool:
+    """A theme folder that exists (a name, never a path such as ``../themes/default``)."""
+    return THEME_NAME.fullmatch(value) is not None and theme_exists(value)
 
 
 def is_session_id(value: str) -> bool:
