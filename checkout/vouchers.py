@@ -348,7 +348,8 @@ def _render_slip(voucher: Voucher, fragment: bool = False, notice: str | None = 
     template = "widgets/voucher/voucher_status.html" if fragment else "slip.html"
     response = make_response(render_page(
         template, checkout=voucher.session, slip=view, fragment=fragment, notice=notice,
-        simulate=can_simulate() and not view.final, poll_seconds=POLL_SECONDS,
+        simulate=can_simulate() and not view.final,
+        poll_seconds=current_app.config.get("VOUCHER_POLL_SECONDS", POLL_SECONDS),
         receipt_layout=request.args.get("layout") == "receipt",
     ), status)
     response.headers["Vary"] = "HX-Request"

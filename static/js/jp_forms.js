@@ -54,5 +54,9 @@
       .catch(function () { /* offline or blocked: the shopper types the address */ });
   }
   // Without this script the button posts the form to the server's look-up; with it, not needed.
-  document.querySelectorAll("[data-postal-button]").forEach(function (button) { button.hidden = true; });
+  function hideLookupButtons() {
+    document.querySelectorAll("[data-postal-button]").forEach(function (button) { button.hidden = true; });
+  }
+  hideLookupButtons();
+  document.addEventListener("htmx:afterSettle", hideLookupButtons);  // forms swapped in later
 })();
