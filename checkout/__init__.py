@@ -33,14 +33,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     Compress(app)
 
-    from . import api, gateway_events, pay, site
+    from . import api, fx, gateway_events, pay, site
+    from .fx import views as fx_views
     from .gateway import pages as sandbox_pages
     from .markets import load_markets
 
+    fx.init_app(app)  # rate sources, the rate-lock check on pay forms, template helpers
     app.register_blueprint(site.bp)
     app.register_blueprint(site.assets)
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
+    app.register_blueprint(fx_views.bp)
     app.register_blueprint(gateway_events.bp)
     load_markets(app)
     if not app.config["GATEWAY_URL"]:

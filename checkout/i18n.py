@@ -116,8 +116,12 @@ def select_timezone() -> str:
             except LookupError:
                 pass
     checkout = g.get("checkout_session")
-    if checkout is not None and checkout.currency in CURRENCY_ZONES:
-        return CURRENCY_ZONES[checkout.currency]
+    if checkout is not None:
+        from .pricing import payable  # the currency the shopper pays in (after FX) is the market
+
+        currency = payable(checkout).currency
+        if currency in CURRENCY_ZONES:
+            return CURRENCY_ZONES[currency]
     return LOCALE_ZONES.get(current_locale(), "UTC")
 
 

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from . import security
 from .cards import BRAND_LABELS, validate_card
 from .db import get_db
+from .fx.quotes import refresh_quote
 from .gateway import CardDetails
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
 from .i18n import LOCALE_COOKIE, normalize_locale
@@ -227,6 +228,9 @@ def _methods(checkout: CheckoutSession) -> list[Any]:
 def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
                      field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                      notice: str | None = None, status: int = 200, processing: Payment | None = None) -> Any:
+    # The price shown must be locked: re-quote if the rate lock ran out (the page says what
+    # changed), before methods are filtered by the amount and currency.
+    refresh_quote(checkout)
     methods = _methods(checkout)
     if not methods:
         return render_page("unavailable.html", checkout=checkout, status=422)

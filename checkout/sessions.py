@@ -17,6 +17,9 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from .fx.api import presentment_to_api
+from .fx.quotes import quote_new_session
+from .fx.settings import default_presentment_currencies
 from .i18n import API_LOCALES, LOCALE_TO_API
 from .ids import new_id, now
 from .methods import CATALOG, default_method_ids
@@ -37,6 +40,7 @@ THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 ALLOWED_FIELDS = {
     "amount", "currency", "line_items", "success_url", "cancel_url", "locale", "theme",
+    "presentment_currencies",
     "payment_method_types", "customer", "client_reference_id", "metadata", "expires_at",
     "address_collection",
 }
@@ -175,7 +179,9 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
     if theme is not None and not is_theme_name(theme):
         raise ApiError(422, "theme_unknown", f"No theme named {theme!r}.", "theme")
 
-    methods = _methods(body.get("payment_method_types"), currency)
+    presentment_currencies = _presentment_currencies(body.get("presentment_currencies"),
+                                                     currency, merchant)
+    methods = _methods(body.get("payment_method_types"), currency, presentment_currencies)
 
     customer = _customer(body.get("customer"))
     client_reference_id = _string(body, "client_reference_id", 200)
@@ -199,7 +205,8 @@ def parse_create_params(body: Any, merchant: Merchant) -> dict[str, Any]:
     return {
         "amount": amount, "currency": currency, "line_items": line_items,
         "success_url": success_url, "cancel_url": cancel_url, "locale": locale, "theme": theme,
-        "payment_method_types": methods, "customer": customer,
+        "payment_method_types": methods, "presentment_currencies": presentment_currencies,
+        "customer": customer,
         "client_reference_id": client_reference_id, "metadata_": metadata,
         "expires_at": int(expires_at), "address_collection": address_collection,
     }
@@ -238,18 +245,44 @@ def _line_items(value: Any) -> list[dict[str, Any]]:
     return items
 
 
-def _methods(value: Any, currency: str) -> list[str]:
+def _presentment_currencies(value: Any, currency: str, merchant: Merchant) -> list[str]:
+    """What the shopper may pay in instead of ``currency`` (FX, docs/fx.md); absent: the
+    merchant's setting or the market default (JPY and KRW for a price in another currency)."""
     if value is None:
-        return default_method_ids(currency)
+        return default_presentment_currencies(merchant, currency)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _type("presentment_currencies", "an array of currency codes")
+    if len(value) > len(CURRENCIES):
+        raise ApiError(400, "parameter_too_long", "Too many presentment_currencies.",
+                       "presentment_currencies")
+    codes = []
+    for code in (v.upper() for v in value):
+        if code not in CURRENCIES:
+            raise ApiError(422, "currency_unsupported",
+                           f"{code} is not supported. Supported: {', '.join(CURRENCIES)}.",
+                           "presentment_currencies")
+        if code != currency:
+            codes.append(code)
+    return list(dict.fromkeys(codes))
+
+
+def _methods(value: Any, currency: str, presentment: list[str] | None = None) -> list[str]:
+    # A method may serve the price's currency or one the shopper can pay in (konbini takes
+    # yen for a yuan price once converted).
+    currencies = [currency, *(presentment or [])]
+    if value is None:
+        found = dict.fromkeys(m for c in currencies for m in default_method_ids(c))
+        return sorted(found, key=lambda m: -CATALOG[m].weight)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise _type("payment_method_types", "a non-empty array of strings")
     for method in value:
         if method not in CATALOG:
             raise ApiError(422, "payment_method_unsupported", f"Unknown payment method {method!r}.",
                            "payment_method_types")
-        if currency not in CATALOG[method].currencies:
+        if not any(c in CATALOG[method].currencies for c in currencies):
             raise ApiError(422, "payment_method_unsupported",
-                           f"{method} cannot be used with {currency}.", "payment_method_types")
+                           f"{method} cannot be used with {' or '.join(currencies)}.",
+                           "payment_method_types")
     return list(dict.fromkeys(value))
 
 
@@ -302,6 +335,7 @@ def create_session(db: Session, merchant: Merchant, fields: dict[str, Any]) -> C
     checkout = CheckoutSession(id=new_id("cs", 24), merchant_id=merchant.id, **fields)
     checkout.merchant = merchant
     db.add(checkout)
+    quote_new_session(checkout)  # when the presentment currency is already clear
     return checkout
 
 
@@ -346,6 +380,8 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
         "locale": _api_locale(checkout.locale),
         "theme": checkout.theme,
         "payment_method_types": checkout.payment_method_types or [],
+        "presentment_currencies": checkout.presentment_currencies or [],
+        "presentment": presentment_to_api(checkout),
         "customer": checkout.customer or {},
         "client_reference_id": checkout.client_reference_id,
         "metadata": checkout.metadata_ or {},
