@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import bank, forms, instalments, konbini, legal, views
+from . import bank, forms, instalments, konbini, legal, preview_states, views
 from .forms import contact_values, collects_japanese_address
 from .instalments import instalment_options, offers_instalments, plan_label
 from .konbini import CHAINS
