@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 import pytest
+from conftest import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
+from test_japan_konbini import LEGAL, events, set_legal
 
 from checkout.db import get_db
 from checkout.markets.japan.legal import LegalDisclosureInvalid, validate_disclosure
@@ -20,8 +22,6 @@ from checkout.markets.japan.text import (
     to_katakana,
 )
 from checkout.models import Merchant
-from conftest import Api, MerchantInfo, csrf_from
-from test_japan_konbini import LEGAL, events, set_legal
 
 
 @pytest.mark.parametrize(("typed", "expected"), [
@@ -46,7 +46,7 @@ def test_postal_code_and_offline_lookup() -> None:
     assert normalize_postal_code("〒１００－０００１") == "100-0001"
     assert normalize_postal_code("100001") is None
     found = lookup("1500002")
-    assert found is not None and (found.prefecture, found.city, found.town) == ("東京都", "渋谷区", "渋谷")
+    assert found is not None and (found.prefecture, found.city, found.town) == ("東京都", "渋谷区", "渋谷")  # noqa: E501
     assert lookup("9999999") is None
 
 

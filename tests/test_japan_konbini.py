@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from conftest import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,12 +17,11 @@ from checkout.ids import now
 from checkout.markets.japan.konbini import deadline
 from checkout.markets.japan.settings import update_japan_settings
 from checkout.models import Merchant, Voucher, WebhookEvent
-from conftest import Api, MerchantInfo, csrf_from
 
 LEGAL = {
     "seller": "株式会社さくら茶舗", "representative": "山田 太郎",
     "address": "東京都千代田区千代田1-1", "phone": "03-1234-5678", "email": "shop@example.jp",
-    "prices": {"ja": "各商品ページに記載（税込）", "en": "As shown on each product page (tax included)"},
+    "prices": {"ja": "各商品ページに記載（税込）", "en": "As shown on each product page (tax included)"},  # noqa: E501
     "fees": "送料全国一律 ¥600", "payment_methods": "クレジットカード、コンビニ払い",
     "payment_timing": "ご注文時", "delivery": "ご入金確認後3営業日以内に発送",
     "returns": "未開封品に限り到着後7日以内",
@@ -64,17 +64,17 @@ def test_konbini_hidden_without_legal_disclosure(api: Api, client: FlaskClient) 
     assert "konbini" in session["payment_method_types"]  # offered by default once published
 
 
-def test_konbini_amount_limits(app: Flask, shop: MerchantInfo, api: Api, client: FlaskClient) -> None:
+def test_konbini_amount_limits(app: Flask, shop: MerchantInfo, api: Api, client: FlaskClient) -> None:  # noqa: E501
     for amount, offered in ((119, False), (120, True), (300_000, True), (300_001, False)):
         session = api.create(amount=amount).get_json()
         html = client.get(f"/pay/{session['id']}").get_data(as_text=True)
         assert ('data-method="konbini"' in html) is offered, amount
 
 
-def test_slip_issued_then_paid(app: Flask, shop: MerchantInfo, api: Api, client: FlaskClient) -> None:
-    session = api.create(amount=10400, line_items=[{"name": "抹茶ラテ ギフトセット（缶入り・30杯分）", "quantity": 1,
+def test_slip_issued_then_paid(app: Flask, shop: MerchantInfo, api: Api, client: FlaskClient) -> None:  # noqa: E501
+    session = api.create(amount=10400, line_items=[{"name": "抹茶ラテ ギフトセット（缶入り・30杯分）", "quantity": 1,  # noqa: E501
                                       "unit_amount": 9800},
-                                     {"name": "送料", "quantity": 1, "unit_amount": 600}]).get_json()
+                                     {"name": "送料", "quantity": 1, "unit_amount": 600}]).get_json()  # noqa: E501
     response = konbini_form(client, session["id"])
     assert response.status_code == 303
     slip_path = response.headers["Location"].removeprefix("http://localhost")
@@ -115,7 +115,7 @@ def test_slip_issued_then_paid(app: Flask, shop: MerchantInfo, api: Api, client:
 
 
 @pytest.mark.parametrize(("store", "shown", "absent", "step"), [
-    ("seven_eleven", "Payment slip number", "Confirmation number", "インターネットショッピング代金の支払い"),
+    ("seven_eleven", "Payment slip number", "Confirmation number", "インターネットショッピング代金の支払い"),  # noqa: E501
     ("lawson", "Payment reception number", "Payment slip number", "各種番号をお持ちの方"),
     ("ministop", "Payment reception number", "Payment slip number", "Loppi"),
     ("familymart", "Reception number (受付番号)", "Payment slip number", "マルチコピー機"),
@@ -188,7 +188,7 @@ def test_expiry_by_api_helper_then_worker_sweep(app: Flask, shop: MerchantInfo, 
     body = response.get_json()
     assert (body["status"], body["payment_status"]) == ("complete", "unpaid")
     assert body["payments"][0]["status"] == "expired"
-    assert [e["type"] for e in events(app, first["id"])][-1] == "checkout.session.async_payment_failed"
+    assert [e["type"] for e in events(app, first["id"])][-1] == "checkout.session.async_payment_failed"  # noqa: E501
     again = client.post(f"/v1/test_helpers/payments/{payment_id}/simulate",
                         json={"outcome": "paid"}, headers=api.headers())
     assert again.status_code == 409
@@ -230,7 +230,7 @@ def test_cli_set_legal_and_simulate(app: Flask, merchant: MerchantInfo, api: Api
     result = runner.invoke(main, ["merchants", "set-legal", merchant.id, "--file", str(legal_file),
                                   "--phone", "03-9999-0000"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["merchants", "configure-japan", merchant.id, "--konbini-days", "7"])
+    result = runner.invoke(main, ["merchants", "configure-japan", merchant.id, "--konbini-days", "7"])  # noqa: E501
     assert result.exit_code == 0 and '"konbini_days": 7' in result.output
     with app.app_context():
         settings = get_db().get(Merchant, merchant.id).settings["japan"]

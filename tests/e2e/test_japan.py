@@ -21,13 +21,13 @@ from checkout.models import Merchant
 LEGAL = {
     "seller": "株式会社さくら茶舗", "address": "東京都千代田区千代田1-1", "phone": "03-1234-5678",
     "email": "shop@example.jp", "prices": "各商品ページに記載（税込）", "fees": "送料 ¥600",
-    "payment_methods": "クレジットカード、コンビニ払い", "delivery": "ご入金確認後3営業日以内に発送",
+    "payment_methods": "クレジットカード、コンビニ払い", "delivery": "ご入金確認後3営業日以内に発送",  # noqa: E501
     "returns": "未開封品に限り到着後7日以内",
 }
-CHAIN_LABELS = {"seven_eleven": "セブン-イレブン", "lawson": "ローソン", "familymart": "ファミリーマート",
-                "ministop": "ミニストップ", "daily_yamazaki": "デイリーヤマザキ", "seicomart": "セイコーマート"}
+CHAIN_LABELS = {"seven_eleven": "セブン-イレブン", "lawson": "ローソン", "familymart": "ファミリーマート",  # noqa: E501
+                "ministop": "ミニストップ", "daily_yamazaki": "デイリーヤマザキ", "seicomart": "セイコーマート"}  # noqa: E501
 CHAIN_FIELDS = {"seven_eleven": ["払込票番号"], "lawson": ["お支払い受付番号", "確認番号"],
-                "ministop": ["お支払い受付番号", "確認番号"], "familymart": ["受付番号", "確認番号"],
+                "ministop": ["お支払い受付番号", "確認番号"], "familymart": ["受付番号", "確認番号"],  # noqa: E501
                 "seicomart": ["受付番号", "確認番号"], "daily_yamazaki": ["オンライン決済番号"]}
 CHAIN_STEP = {"seven_eleven": "インターネットショッピング代金の支払い", "lawson": "Loppi",
               "ministop": "Loppi", "familymart": "マルチコピー機", "seicomart": "タッチパネル",
@@ -134,7 +134,7 @@ def test_konbini_slip_at_each_chain_qr_print_and_payment(shop: Any, tokyo: Brows
     event = webhook_receiver.wait_for(
         lambda r: json.loads(r.body)["type"] == "checkout.session.async_payment_succeeded")
     paid = json.loads(event.body)["data"]["object"]
-    assert paid["payment_status"] == "paid" and paid["payments"][0]["details"]["konbini"]["store"] == "lawson"
+    assert paid["payment_status"] == "paid" and paid["payments"][0]["details"]["konbini"]["store"] == "lawson"  # noqa: E501
     completed = [e for e in webhook_receiver.events() if e["type"] == "checkout.session.completed"
                  and e["data"]["object"]["id"] == paid["id"]]
     assert completed and completed[0]["data"]["object"]["payment_status"] == "unpaid"
@@ -167,7 +167,7 @@ def test_slip_follows_the_gateway_by_polling_until_expired(shop: Any, tokyo: Bro
 
 def test_card_with_12_instalments(shop: Any, tokyo: BrowserContext) -> None:
     page = tokyo.new_page()
-    session = shop.create_session(amount=128000, success_url=f"{shop.url}/pay/{{CHECKOUT_SESSION_ID}}")
+    session = shop.create_session(amount=128000, success_url=f"{shop.url}/pay/{{CHECKOUT_SESSION_ID}}")  # noqa: E501
     page.goto(session["url"])
     expect(page.locator("body")).to_have_class("theme-jp-red")
     page.get_by_label("お支払い回数").select_option(label="分割払い（12回）")

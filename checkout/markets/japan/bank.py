@@ -35,7 +35,7 @@ for method in (
     register(method)
 
 
-def _parse(checkout: CheckoutSession, form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse(checkout: CheckoutSession, form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:  # noqa: E501
     from ...ids import now
 
     errors: dict[str, str] = {}
@@ -127,8 +127,8 @@ register_voucher_kind(VoucherKind(
     title=lambda _v: _("Pay by bank transfer"),
     fields=bank_fields,
     steps=lambda _v: [
-        _("Transfer the exact amount to the account below by the deadline (online banking, ATM or at the counter)."),
-        _("Use the name you gave at checkout as the sender's name, so the payment is matched to your order."),
+        _("Transfer the exact amount to the account below by the deadline (online banking, ATM or at the counter)."),  # noqa: E501
+        _("Use the name you gave at checkout as the sender's name, so the payment is matched to your order."),  # noqa: E501
         _("We confirm your order as soon as the transfer arrives."),
     ],
     notes=lambda _v: [_("Transfer fees are paid by the sender.")],

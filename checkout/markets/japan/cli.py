@@ -24,7 +24,7 @@ def _merchant(merchant_id: str) -> Any:
 
 def _legal_options(command: Any) -> Any:
     for key, _label in reversed(REQUIRED_FIELDS):
-        command = click.option(f"--{key.replace('_', '-')}", key, help=f"{key} (Japanese text)")(command)
+        command = click.option(f"--{key.replace('_', '-')}", key, help=f"{key} (Japanese text)")(command)  # noqa: E501
     return command
 
 

@@ -67,7 +67,7 @@ def parse_contact(form: Mapping[str, str], errors: dict[str, str]) -> dict[str, 
     return {
         "family_name": family, "given_name": given,
         "family_name_kana": family_kana, "given_name_kana": given_kana,
-        "name": f"{family} {given}".strip(), "name_kana": f"{family_kana}　{given_kana}".strip("　"),
+        "name": f"{family} {given}".strip(), "name_kana": f"{family_kana}　{given_kana}".strip("　"),  # noqa: E501
         "email": email or "", "phone": phone or "",
     }
 
@@ -108,7 +108,7 @@ def parse_address(checkout: CheckoutSession,
         errors["city"] = _("Please enter your city, ward, town or village.")
     line1 = clean_name(form.get("address_line1", ""))[:ADDRESS_MAX]
     if not line1:
-        errors["address_line1"] = _("Please enter the rest of your address (area and block number).")
+        errors["address_line1"] = _("Please enter the rest of your address (area and block number).")  # noqa: E501
     line2 = clean_name(form.get("address_line2", ""))[:ADDRESS_MAX]
     if errors:
         return {}, errors

@@ -141,7 +141,7 @@ def _sandbox_konbini(request: PaymentRequest, payment_id: str, links: SandboxLin
     fields = {"store": store, **sandbox_numbers(store, payment_id, str(customer.get("phone", "")))}
     return Outcome(PENDING, next_action={"type": "voucher", "voucher": {
         "kind": "konbini", "expires_at": expires_at, "fields": fields,
-        "product_description": str(request.details.get("product_description", ""))[:DESCRIPTION_MAX],
+        "product_description": str(request.details.get("product_description", ""))[:DESCRIPTION_MAX],  # noqa: E501
     }})
 
 
@@ -174,7 +174,7 @@ def konbini_fields(voucher: Voucher) -> list[ShownField]:
         shown.append(ShownField("receipt_number", label, str(data["receipt_number"])))
     if "online_payment_number" in data:
         number = str(data["online_payment_number"])
-        shown.append(ShownField("online_payment_number", _("Online payment number (オンライン決済番号)"),
+        shown.append(ShownField("online_payment_number", _("Online payment number (オンライン決済番号)"),  # noqa: E501
                                 number, display=_group(number)))
     if "confirmation_number" in data:
         shown.append(ShownField("confirmation_number", _("Confirmation number (確認番号)"),
@@ -187,28 +187,28 @@ def konbini_steps(voucher: Voucher) -> list[str]:
     store = _store(voucher)
     if store == "seven_eleven":
         return [
-            _("At the register, tell the cashier 「インターネットショッピング代金の支払い」 (payment for online shopping)."),
+            _("At the register, tell the cashier 「インターネットショッピング代金の支払い」 (payment for online shopping)."),  # noqa: E501
             _("Show the payment slip number on this page, or tell it to the cashier."),
             _("Pay in cash (or with nanaco) and keep the receipt."),
         ]
     if store in ("lawson", "ministop"):
         return [
             _("At the Loppi terminal in the store, choose 「各種番号をお持ちの方」."),
-            _("Enter the payment reception number and then the confirmation number (your phone number)."),
+            _("Enter the payment reception number and then the confirmation number (your phone number)."),  # noqa: E501
             _("Check the details and take the application slip (申込券) that is printed."),
-            _("Within 30 minutes, hand the application slip to the cashier and pay in cash. Keep the receipt."),
+            _("Within 30 minutes, hand the application slip to the cashier and pay in cash. Keep the receipt."),  # noqa: E501
         ]
     if store == "familymart":
         return [
             _("At the multi-copy machine (マルチコピー機) in the store, choose 「代金支払い」."),
             _("Enter the reception number and then the confirmation number (your phone number)."),
             _("Check the details and take the application slip (申込券) that is printed."),
-            _("Within 30 minutes, hand the application slip to the cashier and pay in cash. Keep the receipt."),
+            _("Within 30 minutes, hand the application slip to the cashier and pay in cash. Keep the receipt."),  # noqa: E501
         ]
     if store == "seicomart":
         return [
             _("At the register, tell the cashier 「インターネットの支払い」 (internet payment)."),
-            _("Enter the reception number and then the confirmation number (your phone number) on the register's touch panel."),
+            _("Enter the reception number and then the confirmation number (your phone number) on the register's touch panel."),  # noqa: E501
             _("Pay in cash and keep the receipt."),
         ]
     if store == "daily_yamazaki":
@@ -222,11 +222,11 @@ def konbini_steps(voucher: Voucher) -> list[str]:
 
 def konbini_notes(voucher: Voucher) -> list[str]:
     notes = [_("Pay the exact amount in cash. Your receipt is your proof of payment."),
-             _("The store cannot be changed after the slip is issued. To pay elsewhere, please order again.")]
+             _("The store cannot be changed after the slip is issued. To pay elsewhere, please order again.")]  # noqa: E501
     if _store(voucher) in ("lawson", "ministop", "familymart"):
-        notes.insert(0, _("An application slip printed just before the deadline can still be paid within 30 minutes of printing."))
+        notes.insert(0, _("An application slip printed just before the deadline can still be paid within 30 minutes of printing."))  # noqa: E501
     if _store(voucher) == "familymart":
-        notes.append(_("Do not show a screenshot of a barcode at FamilyMart: use the numbers above."))
+        notes.append(_("Do not show a screenshot of a barcode at FamilyMart: use the numbers above."))  # noqa: E501
     return notes
 
 

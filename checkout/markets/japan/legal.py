@@ -53,7 +53,7 @@ def validate_disclosure(data: Any) -> dict[str, Any]:
         raise LegalDisclosureInvalid("the disclosure must be a JSON object")
     unknown = sorted(set(data) - ALL_KEYS)
     if unknown:
-        raise LegalDisclosureInvalid(f"unknown field: {unknown[0]} (known: {', '.join(sorted(ALL_KEYS))})")
+        raise LegalDisclosureInvalid(f"unknown field: {unknown[0]} (known: {', '.join(sorted(ALL_KEYS))})")  # noqa: E501
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, str):

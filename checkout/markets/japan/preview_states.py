@@ -14,8 +14,8 @@ from .konbini import CHAINS, deadline, sandbox_numbers
 PREVIEW_LEGAL = {
     "seller": "株式会社さくら茶舗", "representative": "山田 太郎",
     "address": "東京都千代田区千代田1-1", "phone": "03-1234-5678", "email": "shop@example.jp",
-    "prices": {"ja": "各商品ページに記載（税込）", "en": "As shown on each product page (tax included)"},
-    "fees": "送料全国一律 ¥600", "payment_methods": "クレジットカード、コンビニ払い、ペイジー、銀行振込",
+    "prices": {"ja": "各商品ページに記載（税込）", "en": "As shown on each product page (tax included)"},  # noqa: E501
+    "fees": "送料全国一律 ¥600", "payment_methods": "クレジットカード、コンビニ払い、ペイジー、銀行振込",  # noqa: E501
     "payment_timing": "ご注文時", "delivery": "ご入金確認後3営業日以内に発送",
     "returns": "未開封品に限り到着後7日以内",
 }

@@ -16,7 +16,7 @@ bp = Blueprint("japan", __name__)
 
 @bp.get("/jp/postal/<code>")
 def postal_code(code: str) -> Response:
-    """``{"postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区", "town": "千代田"}``."""
+    """``{"postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区", "town": "千代田"}``."""  # noqa: E501
     found = lookup(code[:16])
     if found is None:
         return Response(json.dumps({"error": "not_found"}), status=404,
@@ -38,7 +38,7 @@ def address_lookup(session_id: str) -> Any:
     found = lookup(values.get("postal_code", ""))
     errors: dict[str, str] = {}
     if found is None:
-        errors["postal_code"] = _("We could not find this postal code. Please check it, or enter the address yourself.")
+        errors["postal_code"] = _("We could not find this postal code. Please check it, or enter the address yourself.")  # noqa: E501
     else:
         values.update(postal_code=found.postal_code, prefecture=found.prefecture,
                       city=found.city, address_line1=values.get("address_line1") or found.town)
