@@ -494,7 +494,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("kessai.worker_hooks", []).append(expire_overdue_vouchers)
 
 
-bp.record_once(lambda state: init_app(state.app))
+bp.record_once(lambda state: init_app(state.app))  # type: ignore[arg-type]
 
 
 def _register_next_action() -> None:

@@ -25,7 +25,7 @@ def _template_helpers(app: Flask) -> None:
     )
 
 
-views.bp.record_once(lambda state: _template_helpers(state.app))
+views.bp.record_once(lambda state: _template_helpers(state.app))  # type: ignore[arg-type]
 
 BLUEPRINTS: tuple[Any, ...] = (views.bp, legal.bp)
 __all__ = ["BLUEPRINTS", "bank", "forms", "preview_states", "instalments", "konbini", "legal"]
