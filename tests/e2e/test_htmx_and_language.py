@@ -159,7 +159,9 @@ def test_switching_methods_swaps_picker_and_form(live_server: Any, page: Page) -
     expect(page.locator(f"#method-form-{second_id}")).to_be_visible()
     expect(page.locator(f"#method-{second_id}")).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True
-    page.go_back()  # htmx restores the history entry it replaced
+    # No copy of the payment page is kept in localStorage; going back loads the earlier URL.
+    assert page.evaluate("localStorage.getItem('htmx-history-cache')") is None
+    page.go_back()
     expect(page.locator(f"#method-form-{first_id}")).to_be_visible()
     assert problems == []
 
