@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -96,6 +97,12 @@ def test_lost_connection_is_announced(live_server: Any, page: Page) -> None:
     assert len(payments(live_server, session["id"])) == 1
 
 
+def freeze_time(page: Page) -> None:
+    """Stop the page's clock (timers fire only on ``run_for``)."""
+    now = datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, UTC)
+    page.clock.pause_at(now + timedelta(seconds=1))
+
+
 def test_status_box_polls_until_final_then_stops(live_server: Any, browser: Browser) -> None:
     context = browser.new_context()
     problems = watch(context)
@@ -106,12 +113,14 @@ def test_status_box_polls_until_final_then_stops(live_server: Any, browser: Brow
     # The gateway declines, but its answer is lost: the page shows "processing" and polls.
     declined = live_server.create_session()
     page.goto(declined["url"])
+    freeze_time(page)  # from here on, polls happen only when the test moves the clock
     with gateway(live_server, LostResponseGateway()):
         fill_card(page, CARD_DECLINED)
         pay_button(page).click()
         status = page.locator("#payment-status")
         expect(status).to_contain_text("Checking your payment")
         expect(status).to_have_attribute("hx-trigger", "every 2s")
+    assert page.evaluate("window.__statusPolls") == 0  # the clock, not the wall, drives polls
     with page.expect_response(lambda r: "/status" in r.url and r.status == 286):
         page.clock.run_for(2100)
     expect(status).to_contain_text("The payment did not go through.")
@@ -126,6 +135,7 @@ def test_status_box_polls_until_final_then_stops(live_server: Any, browser: Brow
     # The same with a card that went through: the final poll sends the shopper to the merchant.
     paid = live_server.create_session()
     page.goto(paid["url"])
+    freeze_time(page)
     with gateway(live_server, LostResponseGateway()):
         fill_card(page, CARD_OK)
         pay_button(page).click()
