@@ -157,3 +157,20 @@ def test_method_order_last_method_first(app: Flask, merchant: MerchantInfo, api:
     client.set_cookie("kessai_last_method", "konbini")
     html = client.get(f"/pay/{session['id']}").get_data(as_text=True)
     assert re.findall(r'data-method="([a-z_]+)"', html)[0] == "konbini"
+
+
+def test_wallets_and_carrier_billing_for_digital_goods(app: Flask, merchant: MerchantInfo,
+                                                       api: Api, client: FlaskClient) -> None:
+    session = api.create(amount=3000).get_json()
+    html = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    methods = re.findall(r'data-method="([a-z_]+)"', html)
+    assert {"paypay", "rakuten_pay", "merpay", "au_pay"} <= set(methods)
+    assert "docomo_carrier" not in methods
+    with app.app_context():
+        record = get_db().get(Merchant, merchant.id)
+        update_japan_settings(record, digital_goods=True)
+        get_db().commit()
+    html = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    methods = re.findall(r'data-method="([a-z_]+)"', html)
+    assert {"docomo_carrier", "au_carrier", "softbank_carrier"} <= set(methods)
+    assert methods.index("paypay") < methods.index("docomo_carrier")

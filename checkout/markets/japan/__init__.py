@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import bank, forms, instalments, konbini, legal, preview_states, views
+from . import bank, forms, instalments, konbini, legal, preview_states, views, wallets
 from .forms import collects_japanese_address, contact_values
 from .instalments import instalment_options, offers_instalments, plan_label
 from .konbini import CHAINS
@@ -28,4 +28,5 @@ def _template_helpers(app: Flask) -> None:
 views.bp.record_once(lambda state: _template_helpers(state.app))  # type: ignore[arg-type]
 
 BLUEPRINTS: tuple[Any, ...] = (views.bp, legal.bp)
-__all__ = ["BLUEPRINTS", "bank", "forms", "preview_states", "instalments", "konbini", "legal"]
+__all__ = ["BLUEPRINTS", "bank", "forms", "instalments", "konbini", "legal", "preview_states",
+           "wallets"]
