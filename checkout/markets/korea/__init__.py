@@ -8,9 +8,18 @@ parsers, sandbox behaviours, voucher kinds, async hooks); ``BLUEPRINTS`` are its
 from __future__ import annotations
 
 from ... import notify, vouchers
-from . import cards, carrier, consent, methods, receipts, views, virtual_account
+from . import (
+    cards,
+    carrier,
+    consent,
+    methods,
+    preview_states,
+    receipts,
+    views,
+    virtual_account,
+)
 
 BLUEPRINTS = (views.bp, notify.bp, *vouchers.BLUEPRINTS)
 
-__all__ = ["BLUEPRINTS", "cards", "carrier", "consent", "methods", "receipts",
-           "virtual_account", "views"]
+__all__ = ["BLUEPRINTS", "cards", "carrier", "consent", "methods", "preview_states", "receipts",
+           "views", "virtual_account"]
