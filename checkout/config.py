@@ -51,6 +51,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # The sandbox pretends to be a network away; tests switch the pause off.
         "SANDBOX_LATENCY_MS": _int(env.get("KESSAI_SANDBOX_LATENCY_MS"), 0 if production else 150),
         "DEMO_ENABLED": _bool(env.get("KESSAI_DEMO"), not production),
+        # Who texts shoppers (SMS receipts): "sandbox" records only; else "package.module:Class".
+        "NOTIFIER": env.get("KESSAI_NOTIFIER") or "sandbox",
         "DEFAULT_LOCALE": env.get("KESSAI_DEFAULT_LOCALE", "en"),
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,

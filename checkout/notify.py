@@ -55,7 +55,7 @@ class SandboxNotifier:
 def get_notifier() -> Notifier:
     notifier = current_app.extensions.get("kessai.notifier")
     if notifier is None:
-        spec = str(current_app.config.get("NOTIFIER") or "sandbox")  # KESSAI_NOTIFIER
+        spec = str(current_app.config.get("NOTIFIER") or "sandbox")
         if spec == "sandbox":
             notifier = SandboxNotifier(current_app.config)
         else:
