@@ -72,6 +72,15 @@ def follow_to_success(client: FlaskClient, response: Any) -> str:
     raise AssertionError("never reached the success URL")
 
 
+def follow_to_demo(client: FlaskClient, response: Any) -> str:
+    """Follow redirects inside Kessai until the demo shop's order page."""
+    for _ in range(5):
+        if "/demo/success" in (response.location or ""):
+            return str(response.location)
+        response = client.get(response.location)
+    raise AssertionError("never reached the demo's order page")
+
+
 # ---- catalog ---------------------------------------------------------------------------------
 
 def test_krw_session_offers_easy_pay_first_then_card_and_the_rest(api: Api) -> None:
@@ -560,3 +569,56 @@ def test_configure_korea_cli(app: Flask, merchant: MerchantInfo, database_url: s
     assert saved["interest_free"]["kb"] == [3] and saved["interest_free"]["shinhan"]
     for bad in (["--interest-free", "shinhan=1-13"], ["--interest-free", "nobank=2"]):
         assert runner.invoke(main, ["merchants", "configure-korea", merchant.id, *bad]).exit_code
+
+
+def test_demo_order_page_shows_the_texts_the_shopper_got(client: FlaskClient) -> None:
+    shop = client.get("/demo/").get_data(as_text=True)
+    started = client.post("/demo/checkout/kr", data={"csrf_token": csrf_from(shop)})
+    session_id = urlsplit(started.location).path.rsplit("/", 1)[-1]
+    approval = submit(client, session_id, "kakao_pay", headers={"Accept-Language": "ko"},
+                      device="phone", sms_receipt="1", sms_phone="010-5555-0000",
+                      **ALL_AGREED).location
+    page = client.get(approval).get_data(as_text=True)
+    back = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "approve"})
+    success = follow_to_demo(client, client.get(back.location))
+    html = client.get(success, headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert 'data-testid="sms-inbox"' in html and "010-5555-0000" in html
+    assert "₩62,000 결제(카카오페이)가 완료되었습니다" in html
+
+
+def test_a_configured_notifier_sends_and_failures_are_retried(app: Flask, api: Api,
+                                                             client: FlaskClient) -> None:
+    from checkout.notify import NotifierError
+
+    class Flaky:
+        name = "flaky"
+        sent: list[tuple[str, str]] = []
+        fail = True
+
+        def __init__(self, config: Any) -> None:
+            pass
+
+        def send_sms(self, to: str, body: str) -> str:
+            if Flaky.fail:
+                Flaky.fail = False
+                raise NotifierError("provider timeout")
+            Flaky.sent.append((to, body))
+            return "provider-msg-1"
+
+    import sys
+    import types
+
+    module = types.ModuleType("kessai_test_notifier")
+    module.Flaky = Flaky  # type: ignore[attr-defined]
+    sys.modules["kessai_test_notifier"] = module
+    app.config["NOTIFIER"] = "kessai_test_notifier:Flaky"
+    sid = create_krw(api)
+    submit(client, sid, "card", **card_fields(sms_receipt="1", sms_phone="01011112222"))
+    with app.app_context():
+        assert deliver_due() == 0  # the provider failed: kept for the next tick
+        message = get_db().query(Notification).one()
+        assert (message.sent_at, message.last_error) == (None, "provider timeout")
+        assert deliver_due() == 1
+        message = get_db().query(Notification).one()
+        assert (message.provider, message.provider_message_id) == ("flaky", "provider-msg-1")
+    assert Flaky.sent[0][0] == "010-1111-2222" and "Shinhan Card" in Flaky.sent[0][1]
