@@ -159,6 +159,31 @@ def test_form_errors_in_japanese_keep_what_was_typed(shop: MerchantInfo, api: Ap
     assert 'value="山田"' in html and 'value="hanako@example.jp"' in html
 
 
+def test_store_terminal_shows_the_merchants_words_whatever_the_shoppers_language(
+        app: Flask, shop: MerchantInfo, api: Api, client: FlaskClient) -> None:
+    """The ≤ 22-character description a store's terminal shows is the merchant's own text
+    (first line item, else the shop's name), never words localized for the shopper."""
+    name = "宇治抹茶ラテ ギフトセット（缶入り・30杯分）"  # 23 characters
+    items = [{"name": name, "quantity": 1, "unit_amount": 9800},
+             {"name": "送料", "quantity": 1, "unit_amount": 600}]
+    expected = "宇治抹茶ラテ ギフトセット（缶入り・30杯…"
+    assert (len(name), len(expected)) == (23, 22)
+    for locale in ("zh-Hans", "ko", "en", "ja"):
+        session = api.create(amount=10400, line_items=items, locale=locale).get_json()
+        slip = konbini_form(client, session["id"]).headers["Location"]
+        details = api.get(session["id"]).get_json()["payments"][0]["details"]
+        assert details["product_description"] == expected, locale
+        with app.app_context():
+            voucher = get_db().query(Voucher).filter_by(session_id=session["id"]).one()
+            assert voucher.data["product_description"] == expected, locale
+        assert expected in client.get(slip).get_data(as_text=True), locale
+
+    bare = api.create(amount=3000, locale="zh-Hans").get_json()  # no line items: the shop
+    konbini_form(client, bare["id"])
+    assert api.get(bare["id"]).get_json()["payments"][0]["details"][
+        "product_description"] == "Sakura Tea"
+
+
 def test_deadline_is_end_of_day_in_tokyo() -> None:
     issued = 1764072000  # 2025-11-25 12:00 UTC = 21:00 JST
     assert deadline(issued, 3) == 1764341999  # 2025-11-28 23:59:59 JST

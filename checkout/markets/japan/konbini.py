@@ -70,16 +70,13 @@ def deadline(issued_at: int, days: int) -> int:
 
 
 def product_description(checkout: CheckoutSession) -> str:
+    """What the store's terminal shows for this order: the merchant's own words (the first
+    line item's name, the main product; or the shop's name), never text localized into the
+    shopper's language at issue time: the slip is read at a Japanese store, possibly by
+    someone else, and the merchant's support matches it against their own catalogue."""
     items = checkout.line_items or []
-    if not items:
-        return truncate_chars(checkout.merchant.name, DESCRIPTION_MAX)
-    first = str(items[0]["name"])
-    if len(items) > 1:
-        more = _("+%(count)d more", count=len(items) - 1)
-        room = DESCRIPTION_MAX - len(more) - 1
-        if room >= 6:
-            return f"{truncate_chars(first, room)} {more}"
-    return truncate_chars(first, DESCRIPTION_MAX)
+    text = str(items[0]["name"]) if items else checkout.merchant.name
+    return truncate_chars(" ".join(text.split()), DESCRIPTION_MAX)
 
 
 @form_parser("konbini")

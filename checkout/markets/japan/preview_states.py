@@ -33,7 +33,7 @@ def _slip(fx: Fixtures, kind: str, fields: dict[str, str], status: str = "pendin
     payment = fx.payment(checkout, method=method, status=status, card_brand=None, card_last4=None)
     voucher = Voucher(id="slip_preview", payment_id=payment.id, session_id=checkout.id, kind=kind,
                       data={"kind": kind, "fields": fields,
-                            "product_description": "抹茶ラテ ギフトセット ほか1点"},
+                            "product_description": "抹茶ラテ ギフトセット"},
                       expires_at=deadline(now(), 3), created=now())
     voucher.payment = payment
     voucher.session = checkout
