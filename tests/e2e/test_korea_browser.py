@@ -178,7 +178,7 @@ def test_every_wallet_on_a_computer_shows_a_qr_and_moves_on(shop: Any, desktop: 
         page.wait_for_url(f"**/pay/{session['id']}/wallet")
         expect(page.get_by_role("heading", name=f"{name}로 결제")).to_be_visible()
         waiting = page.get_by_test_id("wallet-status")
-        expect(waiting).to_contain_text("휴대폰에서 승인하기를 기다리고")
+        expect(waiting).to_contain_text("휴대폰에서 승인을 기다리고 있어요")
         if index == 0:
             check_state(page, "computer: wallet QR page")
         target = read_qr(page)
