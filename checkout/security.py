@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     if _served_over_https(app):
         app.config["SESSION_COOKIE_SECURE"] = True
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
+    app.jinja_env.globals["secure_connection"] = served_securely
 
 
 def _new_policy() -> None:
@@ -82,6 +83,13 @@ def _apply_headers(response: Response) -> Response:
 
 def _served_over_https(app: Flask) -> bool:
     return str(app.config.get("PUBLIC_URL", "")).startswith("https://")
+
+
+def served_securely() -> bool:
+    """Whether a page may tell the shopper the connection is secure: the request came over
+    HTTPS, or the public URL is https (behind a TLS-terminating proxy the request itself looks
+    like plain http). Never claimed over plain http."""
+    return (has_request_context() and request.is_secure) or _served_over_https(current_app)
 
 
 def _harden_cookies(response: Response) -> None:
