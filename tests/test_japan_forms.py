@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import Api, MerchantInfo, csrf_from
@@ -174,3 +175,44 @@ def test_wallets_and_carrier_billing_for_digital_goods(app: Flask, merchant: Mer
     methods = re.findall(r'data-method="([a-z_]+)"', html)
     assert {"docomo_carrier", "au_carrier", "softbank_carrier"} <= set(methods)
     assert methods.index("paypay") < methods.index("docomo_carrier")
+
+
+def wallet_post(client: FlaskClient, session_id: str, method: str, device: str) -> Any:
+    html = client.get(f"/pay/{session_id}").get_data(as_text=True)
+    return client.post(f"/pay/{session_id}", data={
+        "csrf_token": csrf_from(html), "method": method, "attempt": "1", "device": device})
+
+
+def test_d_payment_pays_digital_goods_and_is_refused_for_physical_goods(
+        app: Flask, merchant: MerchantInfo, api: Api, client: FlaskClient) -> None:
+    # A shop selling tea (not digital goods): d払い is neither shown nor accepted if forged.
+    tea = api.create(amount=3000, locale="ja").get_json()
+    refused = wallet_post(client, tea["id"], "docomo_carrier", "phone")
+    assert refused.status_code == 422
+    assert "このお支払い方法はご利用いただけません" in refused.get_data(as_text=True)
+    assert api.get(tea["id"]).get_json()["payments"] == []
+
+    with app.app_context():
+        record = get_db().get(Merchant, merchant.id)
+        update_japan_settings(record, digital_goods=True)
+        get_db().commit()
+    ebook = api.create(amount=1500, locale="ja").get_json()
+    html = client.get(f"/pay/{ebook['id']}?method=docomo_carrier",
+                      headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "d払いで￥1,500を支払う" in html
+    response = wallet_post(client, ebook["id"], "docomo_carrier", "phone")
+    approval = response.location  # a phone: d払い's (sandbox) page by redirect
+    assert urlsplit(approval).path.startswith("/sandbox/wallet/gwpay_"), approval
+    page = client.get(approval, headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "d払いで支払いを承認" in page and "￥1,500" in page
+    answer = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "approve"})
+    assert client.get(answer.location).location.startswith("https://shop.example/ok")
+    payment = api.get(ebook["id"]).get_json()["payments"][0]
+    assert (payment["method"], payment["amount"], payment["status"]) == (
+        "docomo_carrier", 1500, "succeeded")
+    assert events(app, ebook["id"])[-1]["type"] == "checkout.session.completed"
+
+    # Carrier billing stops at ¥100,000 a payment.
+    large = api.create(amount=100_001).get_json()
+    assert 'data-method="docomo_carrier"' not in client.get(f"/pay/{large['id']}").get_data(
+        as_text=True)
