@@ -1,6 +1,8 @@
 """Japan in a real browser (ja-JP, Asia/Tokyo): konbini slips at every chain, the QR code read
 back by a real decoder, simulated payment and expiry followed by polling, print media, card
-instalments, postal autofill and a phone. axe finds nothing on any new state."""
+instalments, postal autofill, a phone, and PayPay: a QR on a computer approved on a phone
+(the computer's page moves on by polling), a redirect on a phone. axe finds nothing on any new
+state."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, expect
 
 from checkout.db import get_db
 from checkout.markets.japan.settings import update_japan_settings
@@ -51,6 +53,14 @@ def shop(live_server: Any) -> Any:
 @pytest.fixture
 def tokyo(browser: Browser) -> BrowserContext:
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def iphone(browser: Browser, playwright: Playwright) -> BrowserContext:
+    context = browser.new_context(**playwright.devices["iPhone 13"], locale="ja-JP",
+                                  timezone_id="Asia/Tokyo")
     yield context
     context.close()
 
@@ -216,3 +226,84 @@ def test_konbini_on_a_phone(shop: Any, browser: Browser, playwright: Any) -> Non
     assert width <= page.viewport_size["width"], "the slip scrolls sideways on a phone"
     no_axe_violations(page, "konbini slip on a phone")
     context.close()
+
+
+# ---- PayPay: a QR on a computer, a redirect on a phone ----------------------------------------
+
+def yen_order(shop: Any) -> dict[str, Any]:
+    """¥4,800 whose success page is Kessai's own result page (``/pay/<id>``, signed)."""
+    return shop.create_session(amount=4800, success_url=f"{shop.url}/pay/{{CHECKOUT_SESSION_ID}}")
+
+
+def is_result_page(url: str) -> bool:
+    return "kessai_signature=" in url
+
+
+def read_qr(page: Page) -> str:
+    png = page.locator(".wallet-qr__code .qr__svg").screenshot()
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(decoded) == 1, "no QR code could be read"
+    return str(decoded[0].text)
+
+
+def paid_webhook(receiver: Any, session_id: str) -> dict[str, Any]:
+    event = receiver.wait_for(lambda r: json.loads(r.body)["type"] == "checkout.session.completed"
+                              and json.loads(r.body)["data"]["object"]["id"] == session_id)
+    paid = json.loads(event.body)["data"]["object"]
+    assert paid["payment_status"] == "paid"
+    return paid["payments"][0]
+
+
+def test_paypay_on_a_computer_qr_approved_on_a_phone_page_moves_on_by_itself(
+        shop: Any, tokyo: BrowserContext, iphone: BrowserContext, webhook_receiver: Any) -> None:
+    page = tokyo.new_page()
+    session = yen_order(shop)
+    page.goto(session["url"])
+    page.get_by_role("link", name="PayPay", exact=True).click()
+    expect(page.locator('[data-method="paypay"]')).to_have_attribute("aria-current", "true")
+    page.get_by_role("button", name="PayPayで￥4,800を支払う").click()
+    page.wait_for_url(f"**/pay/{session['id']}/wallet")
+    expect(page.get_by_role("heading", name="PayPayで支払う")).to_be_visible()
+    expect(page.get_by_test_id("wallet-amount")).to_have_text("￥4,800")
+    expect(page.get_by_test_id("wallet-status")).to_contain_text("スマートフォンでの承認を待っています")
+    no_axe_violations(page, "PayPay QR on a computer")
+    target = read_qr(page)  # what a phone's camera reads: the sandbox wallet's approval page
+    assert target.startswith(f"{shop.url}/sandbox/wallet/") and target.endswith("?via=qr")
+
+    # From here nobody touches the computer: record what its page loads.
+    documents: list[str] = []
+    polls: list[Request] = []
+    page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document"
+            else polls.append(r) if "/wallet/status" in r.url else None)
+
+    scanner = iphone.new_page()
+    scanner.goto(target)
+    expect(scanner.get_by_role("heading", name="PayPayで支払いを承認")).to_be_visible()
+    expect(scanner.get_by_test_id("sandbox-amount")).to_have_text("￥4,800")
+    scanner.get_by_role("button", name="支払いを承認する").tap()
+    expect(scanner.get_by_role("status")).to_contain_text("パソコンの画面でお進みください")
+
+    page.wait_for_url(is_result_page)
+    expect(page.locator(".result--success")).to_be_visible()
+    # The QR page was never reloaded: htmx polled the status and the only page it loaded was
+    # the result it was sent to.
+    assert polls and all(r.headers.get("hx-request") == "true" for r in polls)
+    assert documents == [page.url]
+    payment = paid_webhook(webhook_receiver, session["id"])
+    assert (payment["method"], payment["details"]["wallet_display"]) == ("paypay", "qr")
+
+
+def test_paypay_on_a_phone_goes_to_the_wallet_and_back(shop: Any, iphone: BrowserContext,
+                                                       webhook_receiver: Any) -> None:
+    page = iphone.new_page()
+    session = yen_order(shop)
+    page.goto(f"{session['url']}?method=paypay")
+    page.get_by_role("button", name="PayPayで￥4,800を支払う").tap()
+    page.wait_for_url("**/sandbox/wallet/**")
+    expect(page.get_by_role("heading", name="PayPayで支払いを承認")).to_be_visible()
+    no_axe_violations(page, "PayPay approval page on a phone")
+    page.get_by_role("button", name="支払いを承認する").tap()
+    page.wait_for_url(is_result_page)
+    expect(page.locator(".result--success")).to_be_visible()
+    payment = paid_webhook(webhook_receiver, session["id"])
+    assert (payment["method"], payment["details"]["wallet_display"]) == ("paypay", "redirect")
