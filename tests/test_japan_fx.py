@@ -20,6 +20,9 @@ from checkout.fx.clock import ManualClock
 START = (int(time.time()) // 60) * 60 + 5
 CARD = {"card_number": "3530111333300000", "card_expiry": "12/34", "card_cvc": "123",
         "card_name": "HANAKO YAMADA"}
+CONTACT = {"konbini_store": "lawson", "family_name": "山田", "given_name": "花子",
+           "family_name_kana": "ヤマダ", "given_name_kana": "ハナコ",
+           "email": "hanako@example.jp", "phone": "09012345678"}
 
 
 @pytest.fixture
@@ -83,6 +86,15 @@ def test_the_instalment_threshold_is_in_the_yen_the_shopper_pays(
     assert 'name="instalments"' not in html
     assert 'data-method="konbini"' in html  # ¥120–¥300,000: still a konbini amount
 
+    # The slip is issued for the yen shown, which the store collects.
+    issued = client.post(f"/pay/{session['id']}", data={
+        "csrf_token": csrf_from(html), "method": "konbini", "attempt": "1",
+        "expected_price": expected_price(html), **CONTACT})
+    assert issued.status_code == 303 and "/slip/" in issued.location
+    payment = api.get(session["id"]).get_json()["payments"][0]
+    assert (payment["method"], payment["amount"], payment["currency"]) == (
+        "konbini", session["presentment"]["amount"], "JPY")
+
 
 def test_a_yuan_price_paid_in_yuan_is_not_a_japanese_checkout(
         api: Api, client: FlaskClient, shop: MerchantInfo) -> None:
@@ -99,9 +111,7 @@ def test_a_yuan_price_paid_in_yuan_is_not_a_japanese_checkout(
     # Forged posts change nothing: konbini is refused, an instalment plan is not sent.
     forged = client.post(f"/pay/{session['id']}", data={
         "csrf_token": csrf_from(html), "method": "konbini", "attempt": "1",
-        "expected_price": "128000 CNY", "konbini_store": "lawson", "family_name": "山田",
-        "given_name": "花子", "family_name_kana": "ヤマダ", "given_name_kana": "ハナコ",
-        "email": "hanako@example.jp", "phone": "09012345678"})
+        "expected_price": "128000 CNY", **CONTACT})
     assert forged.status_code == 422
     assert api.get(session["id"]).get_json()["payments"] == []
     assert pay_by_card(client, session["id"], html, instalments="split_12").status_code == 303
