@@ -162,7 +162,7 @@ def test_zh_hans_session_renders_in_simplified_chinese(api: Any, client: FlaskCl
 
 
 def test_expires_at_inside_the_window(api: Any) -> None:
-    for offset in (30 * 60 + 5, 24 * 3600 - 5):
+    for offset in (30 * 60 + 60, 24 * 3600 - 60):  # a minute of slack for a slow machine
         expires_at = int(time.time()) + offset
         response = api.create(expires_at=expires_at)
         assert response.status_code == 200

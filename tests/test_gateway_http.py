@@ -451,7 +451,7 @@ class TestLostAnswers:
 
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
-        return {**app_config, "GATEWAY_TIMEOUT_SECONDS": 1}
+        return {**app_config, "GATEWAY_TIMEOUT_SECONDS": 2}
 
     @pytest.mark.parametrize("behaviour", ["drop", "hold"])
     def test_a_lost_answer_is_retried_with_the_same_key(
