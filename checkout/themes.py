@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from flask.templating import Environment
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2.loaders import split_template_path
@@ -67,7 +67,27 @@ def available_themes() -> dict[str, Theme]:
 
 
 def theme_exists(name: str | None) -> bool:
-    return bool(name) and (THEMES_DIR / str(name) / "manifest.json").is_file()
+    if not name:
+        return False
+    if reloading():
+        return (THEMES_DIR / str(name) / "manifest.json").is_file()
+    return name in _installed_theme_names()
+
+
+@lru_cache(maxsize=1)
+def _installed_theme_names() -> frozenset[str]:
+    """Theme folders are part of a deployment: a production process lists them once."""
+    return frozenset(p.parent.name for p in THEMES_DIR.glob("*/manifest.json"))
+
+
+def reloading() -> bool:
+    """Whether this process picks up edited templates, theme CSS and new themes at once.
+
+    Jinja's ``auto_reload`` says so: on in the designers' preview and in debug runs
+    (``TEMPLATES_AUTO_RELOAD`` / debug), off in production, where a theme is built once per
+    process and no request looks at the file system (a deployment restarts the workers).
+    Outside an application there is nothing to be fast for: always look."""
+    return not has_app_context() or bool(current_app.jinja_env.auto_reload)
 
 
 def resolve_theme(session_theme: str | None, merchant_theme: str | None, currency: str) -> str:
@@ -147,7 +167,8 @@ def css_sources(theme: str) -> list[Path]:
 
 
 def build_theme_css(theme: str) -> str:
-    parts = [f"/* {p.relative_to(PROJECT_ROOT).as_posix()} */\n{p.read_text('utf-8')}" for p in css_sources(theme)]
+    parts = [f"/* {p.relative_to(PROJECT_ROOT).as_posix()} */\n{p.read_text('utf-8')}"
+             for p in css_sources(theme)]
     return _minify("\n".join(parts))
 
 
@@ -161,15 +182,18 @@ def _minify(css: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _cached_css(theme: str, stamp: tuple[float, ...]) -> tuple[str, str]:
+def _cached_css(theme: str, stamp: tuple[int, ...]) -> tuple[str, str]:
     css = build_theme_css(theme)
     return css, hashlib.sha256(css.encode()).hexdigest()[:12]
 
 
 def theme_css(theme: str) -> tuple[str, str]:
-    """(css, version). Rebuilt when a source file changes, so designers see edits at once."""
-    stamp = tuple(p.stat().st_mtime for p in css_sources(theme))
-    return _cached_css(theme, stamp)
+    """(css, version). While reloading (preview, debug) it is rebuilt as soon as a source file
+    changes, so designers see edits at once; in production each process builds it once (its
+    sources ship with the deployment) and a request costs no file-system call."""
+    if reloading():
+        return _cached_css(theme, tuple(p.stat().st_mtime_ns for p in css_sources(theme)))
+    return _cached_css(theme, ())
 
 
 def theme_css_url(theme: str | None = None) -> str:
