@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from axe_playwright_python.sync_playwright import Axe
+from korea_pages import MERCHANT, check_state
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
@@ -29,24 +29,8 @@ from checkout.ids import now
 from checkout.markets.korea.settings import update_korea_settings
 from checkout.models import Merchant, Voucher
 
-MERCHANT = "한방 스킨케어"
 WALLETS = {"kakao_pay": "카카오페이", "naver_pay": "네이버페이", "toss_pay": "토스페이",
            "samsung_pay": "삼성페이", "payco": "페이코"}
-# Latin words a Korean page may show: brands that write themselves so, and our name.
-ALLOWED_LATIN = {"kessai", "english", "visa", "mastercard", "jcb", "american", "express", "diners",
-                 "club", "payco", "kb", "nh", "bc", "ibk", "skt", "kt", "lg", "qr", "mm", "yy",
-                 "cvc", "atm"}
-VISIBLE_TEXT = """() => {
-  const parts = [document.title, document.body.innerText];
-  for (const el of document.querySelectorAll("[aria-label],[placeholder],[title],[alt]")) {
-    for (const name of ["aria-label", "placeholder", "title", "alt"]) {
-      if (el.hasAttribute(name)) parts.push(el.getAttribute(name));
-    }
-  }
-  return parts.join("\\n");
-}"""
-
-
 @pytest.fixture
 def live_server_config() -> dict[str, Any]:
     return {"VOUCHER_POLL_SECONDS": 1}
@@ -86,17 +70,6 @@ def desktop(browser: Browser) -> Iterator[BrowserContext]:
                                   viewport={"width": 1280, "height": 900})
     yield context
     context.close()
-
-
-def check_state(page: Page, state: str) -> None:
-    """axe finds nothing, and no English is left on this Korean page."""
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{state}: {results.generate_report()}"
-    assert page.locator("html").get_attribute("lang") == "ko", state
-    text = re.sub(r"https?://\S+", " ", page.evaluate(VISIBLE_TEXT))
-    text = text.replace(MERCHANT, " ")
-    latin = {w for w in re.findall(r"[A-Za-z]{2,}", text) if w.lower() not in ALLOWED_LATIN}
-    assert not latin, f"{state}: English left on a Korean page: {sorted(latin)}"
 
 
 def is_result_page(url: str) -> bool:
