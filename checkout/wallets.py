@@ -159,8 +159,10 @@ def cancel_at_gateway(payment: Payment) -> bool:
 # ---- helpers ---------------------------------------------------------------------------------
 
 def _after_wallet(checkout: CheckoutSession, payment: Payment | None) -> Any:
-    if payment is None:
-        return _navigate(url_for("pay.checkout_page", session_id=checkout.id))
+    if payment is None or checkout.status != "open":
+        # Paid: the shop; expired (or paid another way): the checkout page says so. Never back
+        # to the QR handler, which would send the shopper here again.
+        return _navigate(_next_url(checkout, payment))
     return respond_to_payment(checkout, payment)
 
 

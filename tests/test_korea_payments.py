@@ -622,3 +622,15 @@ def test_a_configured_notifier_sends_and_failures_are_retried(app: Flask, api: A
         message = get_db().query(Notification).one()
         assert (message.provider, message.provider_message_id) == ("flaky", "provider-msg-1")
     assert Flaky.sent[0][0] == "010-1111-2222" and "Shinhan Card" in Flaky.sent[0][1]
+
+
+def test_qr_page_of_an_expired_session_goes_to_the_expired_page(api: Api,
+                                                                client: FlaskClient) -> None:
+    sid = create_krw(api)
+    submit(client, sid, "kakao_pay", device="desktop", **ALL_AGREED)
+    client.post(f"/v1/checkout/sessions/{sid}/expire", headers=api.headers())
+    page = client.get(f"/pay/{sid}/wallet")
+    assert page.status_code == 303 and page.location.endswith(f"/pay/{sid}")
+    assert client.get(page.location).status_code == 410
+    poll = client.get(f"/pay/{sid}/wallet/status", headers={"HX-Request": "true"})
+    assert poll.status_code == 286 and poll.headers["HX-Redirect"].endswith(f"/pay/{sid}")
