@@ -25,8 +25,14 @@ from .method_forms import parse_method_form
 from .methods import CATALOG, available_methods
 from .models import CheckoutSession, Payment
 from .pages import render_page
+from .payments import (
+    StaleAttempt,
+    cancel_waiting_payment,
+    latest_payment,
+    refresh_from_gateway,
+    submit_payment,
+)
 from .pricing import payable
-from .payments import StaleAttempt, latest_payment, refresh_from_gateway, submit_payment
 from .sessions import expire_if_overdue, is_session_id, success_redirect_url
 from .themes import resolve_theme
 
@@ -100,6 +106,13 @@ def submit(session_id: str) -> Any:
     if field_errors:
         return _render_checkout(checkout, method_id=method.id, field_errors=field_errors,
                                 values=_safe_values(), status=422)
+    waiting = latest_payment(checkout)
+    if (waiting is not None and waiting.status == REQUIRES_ACTION and waiting.method != method.id
+            and waiting.attempt == attempt == checkout.attempt):
+        # The shopper came back (browser back from a wallet QR or a 3-D Secure page) and chose
+        # another method: give the waiting one up first, then pay on the next attempt.
+        if cancel_waiting_payment(waiting):
+            attempt = checkout.attempt
     return_url = url_for("pay.gateway_return", session_id=checkout.id, _external=True)
     try:
         payment = submit_payment(checkout, attempt, method.id, return_url, card=card,

@@ -26,7 +26,15 @@ from .gateway import (
     PaymentRequest,
     get_gateway,
 )
-from .gateway.base import EXPIRED, FAILED, FINAL_STATUSES, PENDING, PROCESSING, SUCCEEDED
+from .gateway.base import (
+    EXPIRED,
+    FAILED,
+    FINAL_STATUSES,
+    PENDING,
+    PROCESSING,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+)
 from .ids import new_id, now
 from .models import CheckoutSession, Payment
 from .pricing import payable
@@ -221,6 +229,23 @@ def _after_async_failure(db: Session, checkout: CheckoutSession, payment: Paymen
 def _after_pending(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
     for hook in ASYNC_HOOKS.get("pending", []):
         hook(db, checkout, payment)
+
+
+def cancel_waiting_payment(payment: Payment) -> bool:
+    """Give up a payment that waits for the shopper (a wallet QR nobody scanned, an abandoned
+    3-D Secure page) at the gateway, so a late approval cannot charge; the session moves on to
+    its next attempt. True once the payment is no longer waiting."""
+    gateway = get_gateway()
+    cancel = getattr(gateway, "cancel_payment", None)
+    if cancel is None or not payment.gateway_payment_id:
+        return False
+    try:
+        result = cancel(payment.gateway_payment_id)
+    except GatewayError:  # unreachable or refused: the payment keeps waiting
+        return False
+    if result.status != payment.status:
+        record_gateway_result(get_db(), payment, result)
+    return payment.status not in (REQUIRES_ACTION, PENDING)
 
 
 def refresh_from_gateway(payment: Payment) -> Payment:

@@ -26,8 +26,6 @@ from urllib.parse import urljoin
 from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
 from werkzeug.datastructures import Headers
 
-from .db import get_db
-from .gateway import GatewayError, GatewayUnavailable, get_gateway
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
 from .gateway.sandbox import sandbox_method
 from .gateway.sandbox_wallets import method_name, sandbox_wallet
@@ -36,7 +34,7 @@ from .methods import PaymentMethod, register
 from .models import CheckoutSession, Payment
 from .pages import render_page
 from .pay import HTMX_STOP_POLLING, load_checkout, next_action_handler, respond_to_payment
-from .payments import latest_payment, record_gateway_result, refresh_from_gateway
+from .payments import cancel_waiting_payment, latest_payment, refresh_from_gateway
 from .sessions import success_redirect_url
 
 bp = Blueprint("wallets", __name__)
@@ -137,23 +135,8 @@ def cancel_wallet(session_id: str) -> Any:
     payment = latest_payment(checkout)
     if is_waiting_wallet(payment) and checkout.status == "open":
         assert payment is not None
-        cancel_at_gateway(payment)
+        cancel_waiting_payment(payment)
     return _after_wallet(checkout, latest_payment(checkout))
-
-
-def cancel_at_gateway(payment: Payment) -> bool:
-    """Ask the gateway to cancel a waiting payment; True once it is no longer waiting."""
-    gateway = get_gateway()
-    cancel = getattr(gateway, "cancel_payment", None)
-    if cancel is None or not payment.gateway_payment_id:
-        return False
-    try:
-        result = cancel(payment.gateway_payment_id)
-    except (GatewayUnavailable, GatewayError):
-        return False
-    if result.status != payment.status:
-        record_gateway_result(get_db(), payment, result)
-    return payment.status not in (REQUIRES_ACTION, PENDING)
 
 
 # ---- helpers ---------------------------------------------------------------------------------

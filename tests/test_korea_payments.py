@@ -634,3 +634,20 @@ def test_qr_page_of_an_expired_session_goes_to_the_expired_page(api: Api,
     assert client.get(page.location).status_code == 410
     poll = client.get(f"/pay/{sid}/wallet/status", headers={"HX-Request": "true"})
     assert poll.status_code == 286 and poll.headers["HX-Redirect"].endswith(f"/pay/{sid}")
+
+
+def test_back_from_the_wallet_and_paying_by_card_gives_the_wallet_up(
+        api: Api, client: FlaskClient) -> None:
+    sid = create_krw(api)
+    approval = submit(client, sid, "payco", device="phone", **ALL_AGREED).location
+    # Browser back: the page still carries attempt 1, which the wallet payment holds.
+    html = client.get(f"/pay/{sid}?method=card").get_data(as_text=True)
+    assert 'name="attempt" value="1"' in html
+    paid = client.post(f"/pay/{sid}", data={"csrf_token": csrf_from(html), "method": "card",
+                                             "attempt": "1", **card_fields()})
+    assert paid.location.startswith("https://shop.example/ok")
+    payments = api.get(sid).get_json()["payments"]
+    assert [(p["method"], p["status"]) for p in payments] == [("payco", "failed"),
+                                                              ("card", "succeeded")]
+    late = client.get(approval).get_data(as_text=True)  # the wallet app, too late
+    assert "결제 승인하기" not in late and "Approve payment" not in late
