@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
-from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, request, url_for
 from werkzeug.datastructures import Headers
 
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
@@ -157,7 +157,7 @@ def _next_url(checkout: CheckoutSession, payment: Payment | None) -> str:
     return url_for("pay.checkout_page", session_id=checkout.id)
 
 
-def _navigate(url: str) -> Response:
+def _navigate(url: str) -> Any:
     if request.headers.get("HX-Request"):
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
