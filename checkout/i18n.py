@@ -16,13 +16,18 @@ use the request's locale and zone.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_timezone, get_timezone_name
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_timezone as babel_get_timezone
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel import get_timezone as babel_get_timezone
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from .config import PROJECT_ROOT
 from .money import format_money
@@ -49,6 +54,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "locales"))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel's template callables find the domain, the locale and its catalog again for
+    # every string (~40 on a pay page); these look them up once per request (``_language``).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext,
+                                 ngettext=template_ngettext)
     app.jinja_env.filters.update(money=money, datetime=datetime_filter, zone_label=zone_label)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, LOCALES=LOCALES, current_locale=current_locale,
@@ -56,8 +65,12 @@ def init_app(app: Flask) -> None:
     )
 
 
+@lru_cache(maxsize=512)
 def normalize_locale(tag: str | None) -> str | None:
-    """Map any BCP 47 / POSIX tag to one of ours, or None (``zh-TW`` is Traditional: None)."""
+    """Map any BCP 47 / POSIX tag to one of ours, or None (``zh-TW`` is Traditional: None).
+
+    Memoized: a few distinct tags arrive on every request (Accept-Language, the cookie), and
+    parsing one looks up CLDR files."""
     if not tag:
         return None
     tag = tag.strip().replace("_", "-")
@@ -125,8 +138,49 @@ def select_timezone() -> str:
     return LOCALE_ZONES.get(current_locale(), "UTC")
 
 
+class _Language(NamedTuple):
+    locale: Locale | None  # Flask-Babel's object for this request (or the forced one)
+    code: str  # "ja", "zh_Hans"
+    translations: support.NullTranslations
+
+
+def _language() -> _Language:
+    """The request's locale and catalog, resolved once per request.
+
+    Flask-Babel keeps the request's ``Locale`` object (and swaps it inside ``force_locale``);
+    the catalog and code are kept with the object they belong to, so a forced or refreshed
+    locale is never answered from the other one's catalog."""
+    locale = get_locale()
+    if locale is None:  # outside a request
+        return _Language(None, "en", get_translations())
+    cached: _Language | None = g.get("kessai_language")
+    if cached is not None and cached.locale is locale:
+        return cached
+    language = _Language(locale, str(locale), get_translations())
+    g.kessai_language = language
+    return language
+
+
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    return _language().code
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+    """``{{ _("…") }}``, as Jinja's new-style gettext: always ``%``-formatted, placeholders
+    escaped. Catalog text is ours (reviewed translations), trusted as Jinja trusts it."""
+    text = _language().translations.ugettext(string)
+    result = Markup(text) if eval_ctx.autoescape else text  # noqa: S704 - our catalog
+    return result % variables
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /,
+                      **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text = _language().translations.ungettext(singular, plural, num)
+    result = Markup(text) if eval_ctx.autoescape else text  # noqa: S704 - our catalog
+    return result % variables
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -134,7 +188,8 @@ def money(amount_minor: int, currency: str) -> str:
 
 
 def datetime_filter(timestamp: int | datetime, fmt: str = "medium") -> str:
-    moment = timestamp if isinstance(timestamp, datetime) else datetime.fromtimestamp(timestamp, UTC)
+    moment = timestamp if isinstance(timestamp, datetime) \
+        else datetime.fromtimestamp(timestamp, UTC)
     return babel_format_datetime(
         moment, format=fmt, tzinfo=babel_get_timezone(), locale=current_locale()
     )
@@ -143,4 +198,5 @@ def datetime_filter(timestamp: int | datetime, fmt: str = "medium") -> str:
 def zone_label(_value: Any = None) -> str:
     """Short zone label in the shopper's language (JST, KST, or a city name)."""
     zone = babel_get_timezone()
-    return get_timezone_name(zone, width="short", locale=current_locale(), zone_variant="generic") or str(zone)
+    return get_timezone_name(zone, width="short", locale=current_locale(),
+                             zone_variant="generic") or str(zone)
