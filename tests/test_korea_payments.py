@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -21,9 +20,19 @@ from checkout.markets.korea.settings import update_korea_settings
 from checkout.models import Merchant, Notification, Voucher, WebhookEvent
 from checkout.notify import deliver_due
 
+# The fixtures ``api`` / ``merchant`` come from tests/conftest.py; their types are not imported
+# from it (``conftest`` is ambiguous when tests/ and tests/e2e/ are collected together).
+Api = MerchantInfo = Any
+
 ALL_AGREED = {"consent_all": "1"}
 REQUIRED_ONLY = {"consent_terms": "1", "consent_privacy_collection": "1",
                  "consent_privacy_third_party": "1", "consent_electronic_finance": "1"}
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
 
 
 def create_krw(api: Api, amount: int = 62000, **fields: Any) -> str:
