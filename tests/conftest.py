@@ -14,7 +14,6 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from support import POSTGRES_URL, TEST_CONFIG, Api, MerchantInfo, csrf_from
 
 from checkout import create_app
 from checkout.db import get_db
 from checkout.merchants import create_merchant
 from checkout.migrate import upgrade
 from checkout.models import Base
-
-POSTGRES_URL = os.environ.get(
-    "KESSAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -91,17 +87,6 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite:///{path}"
 
 
-TEST_CONFIG: dict[str, Any] = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret",
-    "SANDBOX_LATENCY_MS": 0,
-    "PUBLIC_URL": "http://localhost",
-    "GATEWAY_URL": "",
-    "DEMO_ENABLED": True,
-    "WEBHOOK_BACKOFF_SECONDS": 1,
-}
-
-
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override in a test module to change the app's configuration."""
@@ -120,13 +105,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@dataclass
-class MerchantInfo:
-    id: str
-    secret_key: str
-    webhook_secret: str
-
-
 @pytest.fixture
 def merchant(app: Flask) -> MerchantInfo:
     with app.app_context():
@@ -137,33 +115,9 @@ def merchant(app: Flask) -> MerchantInfo:
         return MerchantInfo(record.id, secret, record.webhook_secret)
 
 
-class Api:
-    def __init__(self, client: FlaskClient, key: str) -> None:
-        self.client = client
-        self.key = key
-
-    def headers(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}", **extra}
-
-    def create(self, idempotency_key: str | None = None, **fields: Any) -> Any:
-        body = {"amount": 12800, "currency": "JPY", "success_url": "https://shop.example/ok",
-                "cancel_url": "https://shop.example/cancel", **fields}
-        headers = self.headers(**({"Idempotency-Key": idempotency_key} if idempotency_key else {}))
-        return self.client.post("/v1/checkout/sessions", json=body, headers=headers)
-
-    def get(self, session_id: str) -> Any:
-        return self.client.get(f"/v1/checkout/sessions/{session_id}", headers=self.headers())
-
-
 @pytest.fixture
 def api(client: FlaskClient, merchant: MerchantInfo) -> Api:
     return Api(client, merchant.secret_key)
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 @pytest.fixture

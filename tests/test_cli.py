@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import TEST_CONFIG
+from support import TEST_CONFIG
 from sqlalchemy import create_engine, inspect, select
 
 from checkout import create_app

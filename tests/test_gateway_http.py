@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import csrf_from
+from support import csrf_from
 from flask import Flask
 from sqlalchemy import create_engine, func, select
 from werkzeug.serving import BaseWSGIServer, make_server

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Api, MerchantInfo, csrf_from
+from support import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from test_japan_konbini import LEGAL, events, set_legal

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Api, MerchantInfo, csrf_from
+from support import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from test_japan_konbini import set_legal

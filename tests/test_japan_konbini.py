@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import Api, MerchantInfo, csrf_from
+from support import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 

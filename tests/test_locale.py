@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import csrf_from
+from support import csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 

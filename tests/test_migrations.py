@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import POSTGRES_URL
+from support import POSTGRES_URL
 from sqlalchemy import create_engine, inspect, text
 
 from checkout.migrate import MIGRATIONS, alembic_config, downgrade, upgrade

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from support import Api
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext

@@ -8,7 +8,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from conftest import TEST_CONFIG, csrf_from
+from support import TEST_CONFIG, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import csrf_from
+from support import csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
