@@ -7,6 +7,7 @@ unless a test says otherwise. Storage-touching tests run on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import html as html_lib
 import math
 import re
 import time
@@ -432,3 +433,27 @@ def test_rate_quotes_in_the_migration_match_the_model(database_url: str) -> None
     mine = [d for d in differences if "rate_quotes" in repr(d) or "presentment_currencies"
             in repr(d) or "pay_currency" in repr(d)]
     assert mine == []
+
+
+def test_the_complete_page_and_slips_show_the_conversion_paid(app: Flask, api: Any,
+                                                              client: FlaskClient,
+                                                              fx_merchant: Any) -> None:
+    from checkout.fx.display import receipt_view
+
+    session = create(api, presentment_currencies=["JPY"])
+    html = page(client, session["id"])
+    assert pay_card(client, session["id"], html).status_code == 303
+    done = client.get(f"/pay/{session['id']}", headers={"Accept-Language": "en"})
+    text = re.sub(r"\s+", " ", done.get_data(as_text=True))
+    yen = f"¥{session['presentment']['amount']:,}"
+    assert f"has received your payment of {yen}" in text
+    block = re.search(r'data-testid="fx-receipt">(.*?)</div>', text)
+    assert block, "no conversion receipt on the complete page"
+    receipt = html_lib.unescape(re.sub(r"<[^>]+>", "", block.group(1)))
+    assert "The shop's price of CN¥1,280.00, converted at 1 CNY = " in receipt
+    assert f"is {yen}." in receipt and "Mark-up: 1.5% over the reference rate." in receipt
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        checkout = get_db().get(CheckoutSession, session["id"])
+        by_session, by_payment = receipt_view(checkout), receipt_view(checkout.payments[-1])
+        assert by_session == by_payment and by_session is not None
+        assert by_session.amount == yen

@@ -289,9 +289,11 @@ def ticker_view(quote: RateQuote) -> TickerView | None:
 
 # ---- receipts (complete page, konbini slip, virtual account) ----------------------------------
 
-def receipt_view(payment: Payment | None) -> RateFacts | None:
-    """The conversion a payment was made at (``payment.details["fx_quote"]``), or None."""
-    if payment is None:
+def receipt_view(paid: Payment | CheckoutSession | None) -> RateFacts | None:
+    """The conversion a payment was made at (``payment.details["fx_quote"]``), or None. Given
+    a session, its latest payment (slip and virtual-account pages have the session at hand)."""
+    payment = paid.payments[-1] if isinstance(paid, CheckoutSession) and paid.payments else paid
+    if not isinstance(payment, Payment):
         return None
     quote_id = (payment.details or {}).get("fx_quote")
     checkout = payment.session
