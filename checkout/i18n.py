@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_timezone, get_timezone_name
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel import get_timezone as babel_get_timezone
 from jinja2 import pass_eval_context
@@ -150,14 +150,19 @@ def _language() -> _Language:
     Flask-Babel keeps the request's ``Locale`` object (and swaps it inside ``force_locale``);
     the catalog and code are kept with the object they belong to, so a forced or refreshed
     locale is never answered from the other one's catalog."""
-    locale = get_locale()
-    if locale is None:  # outside a request
+    if not has_app_context():
         return _Language(None, "en", get_translations())
-    cached: _Language | None = g.get("kessai_language")
-    if cached is not None and cached.locale is locale:
+    # One context lookup instead of the five of get_locale() + g.get() (~40 calls a page).
+    request_globals = g._get_current_object()
+    cached: _Language | None = getattr(request_globals, "kessai_language", None)
+    babel_state = getattr(request_globals, "_flask_babel", None)
+    if cached is not None and cached.locale is getattr(babel_state, "babel_locale", None):
         return cached
+    locale = get_locale()
+    if locale is None:
+        return _Language(None, "en", get_translations())
     language = _Language(locale, str(locale), get_translations())
-    g.kessai_language = language
+    request_globals.kessai_language = language
     return language
 
 
@@ -184,7 +189,7 @@ def template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: in
 
 
 def money(amount_minor: int, currency: str) -> str:
-    return format_money(int(amount_minor), currency, current_locale())
+    return format_money(int(amount_minor), currency, _language().locale or "en")
 
 
 def datetime_filter(timestamp: int | datetime, fmt: str = "medium") -> str:
