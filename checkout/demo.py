@@ -44,7 +44,8 @@ def demo_secret_key() -> str:
     """Derived from the server secret, so the demo can use its key while only the hash is
     stored (like every merchant's)."""
     secret = current_app.config["SECRET_KEY"].encode()
-    return "sk_test_demo_" + hmac.new(secret, b"kessai-demo-merchant", hashlib.sha256).hexdigest()[:40]
+    digest = hmac.new(secret, b"kessai-demo-merchant", hashlib.sha256).hexdigest()
+    return "sk_test_demo_" + digest[:40]
 
 
 def ensure_demo_merchant() -> tuple[Merchant, bool]:
@@ -67,7 +68,9 @@ def ensure_demo_merchant() -> tuple[Merchant, bool]:
     return merchant, True
 
 
-def _call_api(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def _call_api(
+    method: str, path: str, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     client = Client(current_app)
     response = client.open(
         path, method=method, json=body,
@@ -95,7 +98,8 @@ def start_checkout(order: str) -> Any:
         "metadata": {"demo_order": order},
     })
     if status != 200:
-        return render_page("demo/shop.html", orders=DEMO_ORDERS, error=session.get("error"), status=502)
+        return render_page("demo/shop.html", orders=DEMO_ORDERS, error=session.get("error"),
+                           status=502)
     return redirect(session["url"], code=303)
 
 
@@ -110,7 +114,8 @@ def success() -> Any:
         ))
     g.theme = "default"
     return render_page("demo/success.html", session=session if status == 200 else None,
-                       session_json=json.dumps(session, ensure_ascii=False, indent=2), events=events,
+                       session_json=json.dumps(session, ensure_ascii=False, indent=2),
+                       events=events,
                        status=200 if status == 200 else 404)
 
 

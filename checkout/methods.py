@@ -76,7 +76,8 @@ register(
 
 def default_method_ids(currency: str) -> list[str]:
     """Every method that serves the currency (the session filters by amount at render time)."""
-    return [m.id for m in sorted(CATALOG.values(), key=lambda m: -m.weight) if currency in m.currencies]
+    by_weight = sorted(CATALOG.values(), key=lambda m: -m.weight)
+    return [m.id for m in by_weight if currency in m.currencies]
 
 
 def available_methods(method_ids: list[str], amount: int, currency: str,

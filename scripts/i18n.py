@@ -17,9 +17,9 @@ import fcntl
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 from babel.messages.pofile import read_po, write_po
 

@@ -21,13 +21,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from support import POSTGRES_URL, TEST_CONFIG, Api, MerchantInfo, csrf_from
 
 from checkout import create_app
 from checkout.db import get_db
 from checkout.merchants import create_merchant
 from checkout.migrate import upgrade
 from checkout.models import Base
+
+from support import POSTGRES_URL, TEST_CONFIG, Api, MerchantInfo, csrf_from
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -34,7 +34,9 @@ TRANSLATED = ("ja", "ko", "zh_Hans")
 ALLOWED_WORDS = {"visa", "mastercard", "jcb", "american", "express", "diners", "club", "kessai"}
 # Brands that write themselves in Latin letters in every language (Korean wallets on a
 # Chinese page, a Korean bank's own name), stripped as whole phrases so "Pay" alone still counts.
-BRAND_NAMES = ("Kakao Pay", "Samsung Pay", "Naver Pay", "Toss Pay", "PAYCO", "IBK", "PayPay", "au PAY")
+BRAND_NAMES = (
+    "Kakao Pay", "Samsung Pay", "Naver Pay", "Toss Pay", "PAYCO", "IBK", "PayPay", "au PAY",
+)
 MERCHANT = "Sakura Tea"
 LINE_ITEM = "Matcha latte gift set"
 SPOKEN_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "aria-description")

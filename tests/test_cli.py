@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support import TEST_CONFIG
 from sqlalchemy import create_engine, inspect, select
 
 from checkout import create_app
 from checkout.cli import main
 from checkout.models import Base, Merchant
+
+from support import TEST_CONFIG
 
 KESSAI = Path(sys.executable).with_name("kessai")
 

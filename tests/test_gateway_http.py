@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from support import csrf_from
 from flask import Flask
 from sqlalchemy import create_engine, func, select
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -32,6 +31,8 @@ from checkout.gateway.server import create_sandbox_app
 from checkout.gateway_events import SIGNATURE_HEADER
 from checkout.models import GatewayEventReceipt, Payment, SandboxPayment, WebhookEvent
 from checkout.webhooks import sign
+
+from support import csrf_from
 
 GATEWAY_SECRET = "gw_test_secret_for_loopback"
 

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from support import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from test_japan_konbini import LEGAL, events, set_legal
@@ -23,6 +22,8 @@ from checkout.markets.japan.text import (
     to_katakana,
 )
 from checkout.models import Merchant
+
+from support import Api, MerchantInfo, csrf_from
 
 
 @pytest.mark.parametrize(("typed", "expected"), [

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pytest
-from support import Api, MerchantInfo, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,6 +16,8 @@ from checkout.ids import now
 from checkout.markets.japan.konbini import deadline
 from checkout.markets.japan.settings import update_japan_settings
 from checkout.models import Merchant, Voucher, WebhookEvent
+
+from support import Api, MerchantInfo, csrf_from
 
 LEGAL = {
     "seller": "株式会社さくら茶舗", "representative": "山田 太郎",

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 import pytest
-from support import csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,6 +19,8 @@ import checkout.i18n as i18n
 from checkout.db import get_db
 from checkout.i18n import LOCALE_COOKIE, normalize_locale
 from checkout.merchants import create_merchant
+
+from support import csrf_from
 
 
 @pytest.mark.parametrize(("tag", "expected"), [

@@ -16,11 +16,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from support import POSTGRES_URL
 from sqlalchemy import create_engine, inspect, text
 
 from checkout.migrate import MIGRATIONS, alembic_config, downgrade, upgrade
 from checkout.models import Base
+
+from support import POSTGRES_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

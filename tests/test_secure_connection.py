@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import Api
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 from markupsafe import escape
+
+from support import Api
 
 FOOTER = 'class="site-footer__secure"'
 JP_RED_ROW = "Encrypted (HTTPS)"

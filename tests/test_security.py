@@ -8,7 +8,6 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from support import TEST_CONFIG, csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
@@ -17,6 +16,8 @@ from checkout import create_app
 from checkout.csrf import exempt_rules
 from checkout.db import get_db
 from checkout.merchants import create_merchant
+
+from support import TEST_CONFIG, csrf_from
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

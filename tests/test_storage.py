@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support import csrf_from
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -25,6 +24,8 @@ from checkout.gateway import sandbox
 from checkout.models import Base, CheckoutSession, Payment, SandboxPayment, WebhookEvent
 from checkout.sessions import complete_session
 from checkout.worker import expire_overdue_sessions, run_once
+
+from support import csrf_from
 
 BACKENDS = ("sqlite", "postgresql")
 

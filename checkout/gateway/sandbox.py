@@ -122,7 +122,9 @@ class SandboxLedger:
         fingerprint = request.fingerprint()
         with self._sessions() as db:
             existing = db.scalar(
-                select(SandboxPayment).where(SandboxPayment.idempotency_key == request.idempotency_key)
+                select(SandboxPayment).where(
+                    SandboxPayment.idempotency_key == request.idempotency_key
+                )
             )
             if existing is not None:
                 return self._replay(existing, fingerprint)

@@ -66,7 +66,8 @@ class WebhookReceiver:
             found = self.condition.wait_for(
                 lambda: next((r for r in self.requests if predicate(r)), None), timeout
             )
-        assert found, f"no matching webhook within {timeout}s; got {[r.path for r in self.requests]}"
+        paths = [r.path for r in self.requests]
+        assert found, f"no matching webhook within {timeout}s; got {paths}"
         return next(r for r in self.requests if predicate(r))
 
     def events(self) -> list[dict[str, Any]]:
@@ -108,7 +109,8 @@ class LiveServer:
     webhook_secret: str
 
     def create_session(self, **fields: Any) -> dict[str, Any]:
-        body = {"amount": 12800, "currency": "JPY", "success_url": f"{self.url}/demo/success?session_id={{CHECKOUT_SESSION_ID}}",
+        success = f"{self.url}/demo/success?session_id={{CHECKOUT_SESSION_ID}}"
+        body = {"amount": 12800, "currency": "JPY", "success_url": success,
                 "cancel_url": f"{self.url}/demo/", **fields}
         client = self.app.test_client()
         response = client.post("/v1/checkout/sessions", json=body,

@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from playwright.sync_api import Browser, Page, expect
+
+from checkout.webhooks import SIGNATURE_HEADER, verify
+
 from shopper import (
     CARD_3DS,
     CARD_DECLINED,
@@ -25,8 +28,6 @@ from shopper import (
     payments,
     watch,
 )
-
-from checkout.webhooks import SIGNATURE_HEADER, verify
 
 
 def test_card_success_in_english_and_japanese_with_a_signed_webhook(

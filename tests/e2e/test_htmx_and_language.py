@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
+
 from shopper import (
     CARD_DECLINED,
     CARD_OK,

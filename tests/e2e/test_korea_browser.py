@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from korea_pages import MERCHANT, check_state
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
@@ -28,6 +27,8 @@ from checkout.db import get_db
 from checkout.ids import now
 from checkout.markets.korea.settings import update_korea_settings
 from checkout.models import Merchant, Voucher
+
+from korea_pages import MERCHANT, check_state
 
 WALLETS = {"kakao_pay": "카카오페이", "naver_pay": "네이버페이", "toss_pay": "토스페이",
            "samsung_pay": "삼성페이", "payco": "페이코"}

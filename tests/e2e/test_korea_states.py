@@ -8,11 +8,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from korea_pages import check_state
 from playwright.sync_api import Browser, Playwright
 from werkzeug.serving import make_server
 
 from checkout.preview import PREVIEW_STATES, SAMPLE_ORDERS, create_preview_app, import_market_states
+
+from korea_pages import check_state
 
 PREVIEW_MERCHANT = SAMPLE_ORDERS["KRW"]["merchant"]  # "Hanok Beauty 한옥뷰티": the merchant's data
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
+
 from shopper import (
     CARD_3DS,
     CARD_OK,
