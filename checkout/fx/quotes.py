@@ -41,6 +41,8 @@ IN_FLIGHT = frozenset({"processing", "pending", "requires_action"})
 
 
 def latest_quote(checkout: CheckoutSession) -> RateQuote | None:
+    if not checkout.presentment_currencies:
+        return None  # no conversion possible, so no quotes: spare every page a query
     quotes = checkout.rate_quotes
     return quotes[-1] if quotes else None
 
