@@ -345,6 +345,7 @@ def test_the_shopper_may_choose_the_merchant_s_currency(app: Flask, api: Any,
     html = page(client, session["id"], "ja")
     assert 'data-testid="pay-in-CNY"' in html and 'data-testid="pay-in-JPY"' in html
     assert "method=konbini" in html
+    assert "CNY でのお支払いは クレジットカード のみご利用いただけます。" in html  # says why
     chosen = client.post(f"/pay/{session['id']}/currency",
                          data={"csrf_token": field(html, "csrf_token"), "pay_currency": "CNY"})
     assert chosen.status_code == 303

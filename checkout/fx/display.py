@@ -42,7 +42,7 @@ from .quotes import (
 
 SOURCE_LABELS = {
     ECB_SOURCE: _l("ECB reference rate"),
-    "sandbox": _l("Sandbox test rate (not a market rate)"),
+    "sandbox": _l("Sandbox rate (for testing)"),
 }
 
 
@@ -231,13 +231,13 @@ def _options(checkout: CheckoutSession, quote: RateQuote, converted: bool) -> li
 
 
 def _only_in(checkout: CheckoutSession, presentment: str) -> str:
-    """Which of the session's methods need the converted currency (konbini → JPY …)."""
-    names = [str(CATALOG[m].name) for m in (checkout.payment_method_types or [])
-             if m in CATALOG and presentment in CATALOG[m].currencies
-             and checkout.currency not in CATALOG[m].currencies]
-    if not names:
+    """When some methods need the converted currency (konbini → JPY …): which ones remain."""
+    methods = [CATALOG[m] for m in (checkout.payment_method_types or []) if m in CATALOG]
+    kept = [str(m.name) for m in methods if checkout.currency in m.currencies]
+    if len(kept) == len([m for m in methods if {checkout.currency, presentment} & m.currencies]):
         return ""
-    return _("Not available for %(methods)s.", methods=format_list(names, locale=current_locale()))
+    return _("In %(currency)s you can pay with %(methods)s only.", currency=checkout.currency,
+             methods=format_list(kept, style="or", locale=current_locale()))
 
 
 def _magnitude(rate: Fraction) -> int:
