@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from . import security
 from .cards import BRAND_LABELS, validate_card
@@ -41,10 +42,18 @@ bp = Blueprint("pay", __name__)
 HTMX_STOP_POLLING = 286
 
 
+# A page view reads the session, its merchant, payments and rate quotes: one query instead of
+# three (rows: payments × quotes, a handful). Posts keep loading payments when first read, since
+# a post may insert one by ``session_id`` (payments._claim_attempt) and must then see it.
+READ_LOAD = (joinedload(CheckoutSession.payments), joinedload(CheckoutSession.rate_quotes))
+
+
 def load_checkout(session_id: str) -> CheckoutSession:
     """Find the session (404 otherwise), expire it if overdue, set locale/theme/policy."""
     db = get_db()
-    checkout = db.get(CheckoutSession, session_id) if is_session_id(session_id) else None
+    options = READ_LOAD if request.method in ("GET", "HEAD") else ()
+    checkout = db.get(CheckoutSession, session_id, options=options) \
+        if is_session_id(session_id) else None
     if checkout is None:
         abort(404)
     expire_if_overdue(db, checkout)
