@@ -197,10 +197,12 @@ def preview(host: str, port: int) -> None:
 
 def _add_market_commands() -> None:
     """Commands that belong to a market or flow live with it; they are listed here."""
+    from .fx.cli import register as register_fx
     from .markets.japan.cli import register as register_japan
     from .markets.korea.cli import register as register_korea
     from .vouchers import sandbox_cli
 
+    register_fx(merchants)
     register_japan(merchants)
     register_korea(merchants)
     main.add_command(sandbox_cli)

@@ -249,3 +249,25 @@ def test_merchant_settings_with_mistakes_fall_back_to_defaults() -> None:
     settings = merchant_fx(wrong, default_lock_minutes=15)
     assert (settings.markup_bps, settings.lock_seconds) == (0, 900)
     assert settings.presentment_currencies is None
+
+
+def test_configure_fx_sets_a_merchant_s_settings(app: Any, merchant: Any, database_url: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from checkout.cli import main
+    from checkout.db import get_db
+
+    monkeypatch.setenv("KESSAI_DATABASE_URL", database_url)
+    runner = CliRunner()
+    result = runner.invoke(main, ["merchants", "configure-fx", merchant.id, "--markup-bps", "175",
+                                  "--lock-minutes", "30", "--currencies", "jpy, krw"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        settings = merchant_fx(get_db().get(Merchant, merchant.id))
+    assert settings == settings.__class__(175, 1800, ("JPY", "KRW"))
+    refused = runner.invoke(main, ["merchants", "configure-fx", merchant.id,
+                                   "--markup-bps", "5000"])
+    assert refused.exit_code != 0
+    bad = runner.invoke(main, ["merchants", "configure-fx", merchant.id, "--currencies", "XYZ"])
+    assert bad.exit_code != 0 and "XYZ" in bad.output
