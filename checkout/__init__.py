@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from . import config, csrf, embed, errors, i18n, pages, security, themes
+from . import assets, config, csrf, embed, errors, i18n, pages, security, themes
 from .db import db
 
 
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     themes.init_app(app)
+    assets.init_app(app)
     pages.init_app(app)
     embed.init_app(app)
     errors.init_app(app)

@@ -397,7 +397,7 @@ def watched_version() -> str:
 # ---- the preview application -------------------------------------------------------------------
 
 # Production endpoints the preview serves for real: files only.
-SERVED_ENDPOINTS = frozenset({"static", "assets.theme_css", "assets.theme_asset"})
+SERVED_ENDPOINTS = frozenset({"static", "assets.theme_css", "assets.scripts", "assets.theme_asset"})
 
 
 def create_preview_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
 
+from .assets import asset_response, serve_scripts
 from .db import get_engine
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .pages import render_page
-from .themes import theme_asset_path, theme_css, theme_exists
+from .themes import theme_asset_path, theme_css_asset, theme_exists
 
 bp = Blueprint("site", __name__)
 assets = Blueprint("assets", __name__)
@@ -43,19 +44,14 @@ def health() -> Response:
 
 
 def theme_css_file(theme: str) -> Response:
+    """Compressed once per process, cached for a year under its versioned URL (assets.py)."""
     if not theme_exists(theme):
         abort(404)
-    css, version = theme_css(theme)
-    response = Response(css, mimetype="text/css")
-    response.headers["ETag"] = f'"{version}"'
-    if request.args.get("v") == version:
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    else:
-        response.headers["Cache-Control"] = "no-cache"
-    return response
+    return asset_response(theme_css_asset(theme))
 
 
 assets.add_url_rule("/assets/theme/<theme>.css", "theme_css", theme_css_file)
+assets.add_url_rule("/assets/js/<names>.js", "scripts", serve_scripts)
 
 
 @assets.get("/themes/<theme>/assets/<path:filename>")

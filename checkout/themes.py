@@ -12,7 +12,6 @@ theme as a prefix (``@jp-red/pay.html``); ``ThemedEnvironment.join_path`` keeps 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +21,10 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_app_context
 from flask.templating import Environment
 from jinja2 import BaseLoader, TemplateNotFound
+from jinja2 import Environment as BaseEnvironment
 from jinja2.loaders import split_template_path
 
+from .assets import Asset
 from .config import PROJECT_ROOT
 
 THEMES_DIR = PROJECT_ROOT / "themes"
@@ -110,7 +111,7 @@ class ThemeLoader(BaseLoader):
     """Resolves ``@theme/name`` through the theme chain; plain names from the base folders."""
 
     def get_source(
-        self, environment: Environment, template: str
+        self, environment: BaseEnvironment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         theme, name = _split_theme(template)
         for path in _candidates(theme, name):
@@ -182,26 +183,31 @@ def _minify(css: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _cached_css(theme: str, stamp: tuple[int, ...]) -> tuple[str, str]:
-    css = build_theme_css(theme)
-    return css, hashlib.sha256(css.encode()).hexdigest()[:12]
+def _cached_css(theme: str, stamp: tuple[int, ...]) -> Asset:
+    return Asset.of(build_theme_css(theme).encode(), "text/css")
 
 
-def theme_css(theme: str) -> tuple[str, str]:
-    """(css, version). While reloading (preview, debug) it is rebuilt as soon as a source file
-    changes, so designers see edits at once; in production each process builds it once (its
-    sources ship with the deployment) and a request costs no file-system call."""
+def theme_css_asset(theme: str) -> Asset:
+    """The theme's one CSS file, versioned by its content (served compressed by
+    ``assets.asset_response``). While reloading (preview, debug) it is rebuilt as soon as a
+    source file changes, so designers see edits at once; in production each process builds it
+    once (its sources ship with the deployment) and a request costs no file-system call."""
     if reloading():
         return _cached_css(theme, tuple(p.stat().st_mtime_ns for p in css_sources(theme)))
     return _cached_css(theme, ())
+
+
+def theme_css(theme: str) -> tuple[str, str]:
+    """(css, version)."""
+    asset = theme_css_asset(theme)
+    return asset.body.decode(), asset.version
 
 
 def theme_css_url(theme: str | None = None) -> str:
     from flask import url_for
 
     name = theme or active_theme()
-    _css, version = theme_css(name)
-    return url_for("assets.theme_css", theme=name, v=version)
+    return url_for("assets.theme_css", theme=name, v=theme_css_asset(name).version)
 
 
 def theme_asset_path(theme: str, filename: str) -> Path | None:
