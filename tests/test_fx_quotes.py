@@ -283,6 +283,8 @@ def test_the_locked_amount_is_charged_even_after_the_live_rate_moved(
         assert (ledger.amount, ledger.currency) == (locked, "JPY")  # what the gateway charged
         assert payment.details["fx_quote"] == session["presentment"]["id"]
     assert len(quotes(app, session["id"])) == 1  # nothing re-quoted behind the shopper's back
+    clock.advance(LOCK)  # long after paying, the merchant still reads what was charged
+    assert api.get(session["id"]).get_json()["presentment"]["status"] == "charged"
 
 
 def test_the_amount_is_computed_on_the_server_never_taken_from_the_form(

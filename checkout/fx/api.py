@@ -22,7 +22,12 @@ def presentment_to_api(checkout: CheckoutSession) -> dict[str, Any] | None:
 
     reference = parse_ratio(quote.rate)
     applied = with_markup(reference, quote.markup_bps)
-    if quote.locked_until is None:
+    charged = any((p.details or {}).get("fx_quote") == quote.id
+                  and p.status in ("succeeded", "pending", "processing", "requires_action")
+                  for p in checkout.payments)
+    if charged:
+        status = "charged"  # a payment was made (or is under way) at this quote's amount
+    elif quote.locked_until is None:
         status = "indicative"  # stale rates: shown as an estimate, never charged
     elif is_locked(quote, clock.now()):
         status = "locked"
