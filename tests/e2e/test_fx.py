@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from shopper import CARD_OK, fill_card, pay_button, watch
 
 from checkout.db import get_db
 from checkout.fx import sources
 from checkout.fx.clock import ManualClock
 from checkout.fx.ecb import load_ecb_table
 from checkout.models import Merchant
+
+from shopper import CARD_OK, fill_card, pay_button, watch
 
 LOCK = 15 * 60
 PRICE = {"amount": 128000, "currency": "CNY",
