@@ -13,10 +13,12 @@ theme as a prefix (``@jp-red/pay.html``); ``ThemedEnvironment.join_path`` keeps 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, KeysView, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from flask.templating import Environment
@@ -144,12 +146,29 @@ def _candidates(theme: str | None, name: str) -> list[Path]:
     return found
 
 
+class TemplateGlobals(ChainMap[str, Any]):
+    """A template's globals over the environment's, as Jinja makes them, with ``keys()`` a
+    dict view: every ``{% from … import %}`` subtracts these keys from the importing context's
+    (``Template._get_default_module``), which with ChainMap's own view runs a Python-level
+    membership test per global (~70) — about a tenth of a pay page's CPU over its ~10 imports.
+    Lookups stay live: later changes to the environment's globals still show."""
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        merged: dict[str, Any] = {}
+        for mapping in reversed(self.maps):
+            merged.update(mapping)
+        return merged.keys()
+
+
 class ThemedEnvironment(Environment):
     def join_path(self, template: str, parent: str) -> str:
         theme, _ = _split_theme(parent)
         if theme and not template.startswith("@"):
             return f"@{theme}/{template}"
         return template
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return TemplateGlobals({} if d is None else d, self.globals)
 
 
 def init_app(app: Flask) -> None:

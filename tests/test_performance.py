@@ -276,3 +276,21 @@ def test_a_forced_locale_gets_its_own_catalog(app: Flask) -> None:
         again = render_template_string("{{ _('Total') }}")
     assert english == again == "Total"
     assert japanese == "合計|￥12,800"
+
+
+def test_template_globals_stay_live_and_imports_still_see_the_importers_globals(
+        app: Flask) -> None:
+    """themes.TemplateGlobals only makes ``keys()`` cheap; Jinja's semantics stay."""
+    environment = app.jinja_env
+    template = environment.from_string(
+        "{% from 'partials/icons.html' import icon %}{{ late() }}|{{ icon('lock')|length > 0 }}")
+    assert isinstance(template.globals, themes.TemplateGlobals)
+    environment.globals["late"] = lambda: "added after loading"
+    try:
+        with app.test_request_context():
+            assert template.render() == "added after loading|True"
+        assert "late" in template.globals.keys() and "url_for" in template.globals.keys()
+        template.globals["own"] = 1  # a template's own global shadows, never leaks
+        assert "own" in template.globals.keys() and "own" not in environment.globals
+    finally:
+        del environment.globals["late"]
