@@ -23,11 +23,12 @@ from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_timezone, get_timezone_name
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import get_timezone as babel_get_timezone
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
+from werkzeug.utils import cached_property
 
 from .config import PROJECT_ROOT
 from .money import format_money
@@ -47,7 +48,22 @@ LOCALE_ZONES = {"ja": "Asia/Tokyo", "ko": "Asia/Seoul", "zh_Hans": "Asia/Shangha
 LANGUAGE_NAMES = {"en": "English", "ja": "日本語", "ko": "한국어", "zh_Hans": "简体中文"}
 HTML_LANG = {"en": "en", "ja": "ja", "ko": "ko", "zh_Hans": "zh-Hans"}
 
-babel = Babel()
+class _RequestDomain(Domain):
+    """Flask-Babel's message domain, answering every ``gettext``/``lazy_gettext`` in Python
+    code from the catalog the request already looked up (``_language``), instead of finding
+    the locale, formatting it and looking the catalog up again for each string."""
+
+    def get_translations(self) -> support.NullTranslations:
+        return _language().translations
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _RequestDomain(domain=self.domain)
+
+
+babel = _Babel()
 
 
 def init_app(app: Flask) -> None:
@@ -151,7 +167,7 @@ def _language() -> _Language:
     the catalog and code are kept with the object they belong to, so a forced or refreshed
     locale is never answered from the other one's catalog."""
     if not has_app_context():
-        return _Language(None, "en", get_translations())
+        return _Language(None, "en", support.NullTranslations())
     # One context lookup instead of the five of get_locale() + g.get() (~40 calls a page).
     request_globals = g._get_current_object()
     cached: _Language | None = getattr(request_globals, "kessai_language", None)
@@ -160,8 +176,9 @@ def _language() -> _Language:
         return cached
     locale = get_locale()
     if locale is None:
-        return _Language(None, "en", get_translations())
-    language = _Language(locale, str(locale), get_translations())
+        return _Language(None, "en", support.NullTranslations())
+    # Flask-Babel's own lookup (its domain's catalog cache), once per request and locale.
+    language = _Language(locale, str(locale), Domain.get_translations(get_domain()))
     request_globals.kessai_language = language
     return language
 
