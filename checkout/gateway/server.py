@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from flask import Blueprint, Flask, Response, request
 
+from .. import assets as layout_assets
 from .. import csrf, i18n, security, site, themes
 from ..config import INSTANCE_DIR
 from ..db import make_engine
@@ -70,6 +71,7 @@ def create_sandbox_app(
     csrf.init_app(app)
     i18n.init_app(app)
     themes.init_app(app)
+    layout_assets.init_app(app)  # the shared base layout links versioned CSS and scripts
     from ..site import assets
 
     app.register_blueprint(assets)
