@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# The demo runs against the sandbox gateway, so it takes the sandbox's fresh rates too; the
+# server's own default (production) is the ECB rates shipped offline (docs/fx.md).
+KESSAI_FX_SOURCE ?= gateway
 
 .PHONY: run test install install-test assets catalogs migrate browsers bench lint e2e unit clean
 
@@ -13,7 +16,7 @@ export PORT
 run: install assets catalogs migrate
 	$(VENV)/bin/kessai merchants ensure-demo
 	@echo "Kessai on http://localhost:$(PORT)  (demo shop: http://localhost:$(PORT)/demo)"
-	$(VENV)/bin/kessai serve --with-worker --port $(PORT)
+	KESSAI_FX_SOURCE=$(KESSAI_FX_SOURCE) $(VENV)/bin/kessai serve --with-worker --port $(PORT)
 
 ## test: install test dependencies (Chromium + CJK fonts when missing) and run the whole suite
 test: install-test assets catalogs browsers

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.test import Client
 
@@ -26,17 +28,30 @@ from .webhooks import SIGNATURE_HEADER, verify
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
+@dataclass(frozen=True)
+class DemoOrder:
+    title: Any  # lazy strings: shown in the shopper's language
+    button: Any
+    body: dict[str, Any]  # what the demo merchant sends to POST /v1/checkout/sessions
+
+
 DEMO_ORDERS = {
-    "jp": {
+    "jp": DemoOrder(_l("Order from Japan (JPY)"), _l("Check out in yen"), {
         "currency": "JPY", "locale": "auto",
         "line_items": [{"name": "抹茶ラテ ギフトセット", "quantity": 1, "unit_amount": 9800},
                        {"name": "送料", "quantity": 1, "unit_amount": 3000}],
-    },
-    "kr": {
+    }),
+    "kr": DemoOrder(_l("Order from Korea (KRW)"), _l("Check out in won"), {
         "currency": "KRW", "locale": "auto",
         "line_items": [{"name": "한방 스킨케어 세트", "quantity": 1, "unit_amount": 59000},
                        {"name": "배송비", "quantity": 1, "unit_amount": 3000}],
-    },
+    }),
+    # A Chinese brand pricing in yuan: the shopper sees and pays a locked yen amount (FX).
+    "cn": DemoOrder(_l("Priced in yuan, paid in yen (CNY → JPY)"),
+                    _l("Check out with the live yen amount"), {
+        "currency": "CNY", "locale": "auto", "presentment_currencies": ["JPY"],
+        "line_items": [{"name": "桂花乌龙茶礼盒", "quantity": 1, "unit_amount": 12800}],
+    }),
 }
 
 
@@ -92,7 +107,7 @@ def start_checkout(order: str) -> Any:
     ensure_demo_merchant()
     base = current_app.config["PUBLIC_URL"]
     status, session = _call_api("POST", "/v1/checkout/sessions", {
-        **DEMO_ORDERS[order],
+        **DEMO_ORDERS[order].body,
         "success_url": f"{base}/demo/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{base}/demo/",
         "metadata": {"demo_order": order},
