@@ -55,6 +55,38 @@ DEMO_ORDERS = {
 }
 
 
+# The demo shop's 特定商取引法 disclosure (konbini, Pay-easy and bank transfer need one).
+# Plainly a demo: no real seller stands behind it.
+DEMO_LEGAL = {
+    "seller": {"ja": "Kessai デモショップ（サンドボックス）", "en": "Kessai Demo Shop (sandbox)",
+               "ko": "Kessai 데모 숍 (샌드박스)", "zh-Hans": "Kessai 演示商店（沙盒）"},
+    "address": {"ja": "デモ用のため実在の住所はありません", "en": "A demo: no real address",
+                "ko": "데모용이므로 실제 주소가 없습니다", "zh-Hans": "演示用，无真实地址"},
+    "phone": "00-0000-0000",
+    "email": "demo@example.com",
+    "prices": {"ja": "各商品に表示（税込）", "en": "As shown for each item (tax included)",
+               "ko": "각 상품에 표시 (세금 포함)", "zh-Hans": "以各商品标示为准（含税）"},
+    "fees": {"ja": "送料は注文内容に表示", "en": "Shipping is shown in the order",
+             "ko": "배송비는 주문 내역에 표시", "zh-Hans": "运费见订单明细"},
+    "payment_methods": {"ja": "クレジットカード、コンビニ払い、ペイジー、銀行振込、PayPay",
+                        "en": "Card, konbini, Pay-easy, bank transfer, PayPay",
+                        "ko": "카드, 편의점 결제, Pay-easy, 계좌이체, PayPay",
+                        "zh-Hans": "银行卡、便利店付款、Pay-easy、银行转账、PayPay"},
+    "delivery": {"ja": "デモのため発送はありません", "en": "A demo: nothing is shipped",
+                 "ko": "데모이므로 배송되지 않습니다", "zh-Hans": "演示用，不会发货"},
+    "returns": {"ja": "デモのため返品はありません", "en": "A demo: no returns",
+                "ko": "데모이므로 반품이 없습니다", "zh-Hans": "演示用，无退货"},
+}
+
+
+def _demo_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
+    merged = dict(settings or {})
+    japan = dict(merged.get("japan") or {})
+    japan.setdefault("legal", DEMO_LEGAL)
+    merged["japan"] = japan
+    return merged
+
+
 def demo_secret_key() -> str:
     """Derived from the server secret, so the demo can use its key while only the hash is
     stored (like every merchant's)."""
@@ -71,6 +103,7 @@ def ensure_demo_merchant() -> tuple[Merchant, bool]:
     if merchant is not None:
         merchant.secret_key_hash = key_hash  # the server secret may have changed
         merchant.webhook_url = f"{public_url}/demo/webhook"
+        merchant.settings = _demo_settings(merchant.settings)
         db.commit()
         return merchant, False
     from .merchants import create_merchant
@@ -79,6 +112,7 @@ def ensure_demo_merchant() -> tuple[Merchant, bool]:
         db, name="Kessai Demo Shop", origins=[public_url], webhook_url=f"{public_url}/demo/webhook",
         secret_key=demo_secret_key(), is_demo=True,
     )
+    merchant.settings = _demo_settings(merchant.settings)
     db.commit()
     return merchant, True
 

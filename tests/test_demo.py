@@ -62,3 +62,13 @@ def test_unknown_demo_order_goes_back_to_the_shop(client: FlaskClient) -> None:
     token = csrf_from(shop.get_data(as_text=True))
     response = client.post("/demo/checkout/nope", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"].endswith("/demo/")
+
+
+def test_demo_yen_order_offers_konbini(client: FlaskClient) -> None:
+    """The demo merchant carries a (demo) 特商法 disclosure, so konbini is on the yen order."""
+    session_id = _start(client, "jp")
+    html = client.get(f"/pay/{session_id}?method=konbini",
+                      headers={"Accept-Language": "ja-JP"}).get_data(as_text=True)
+    assert 'data-method="konbini"' in html or "method=konbini" in html
+    legal = client.get(f"/pay/{session_id}/legal", headers={"Accept-Language": "ja-JP"})
+    assert legal.status_code == 200 and "Kessai デモショップ" in legal.get_data(as_text=True)
