@@ -59,7 +59,8 @@ def load_checkout(session_id: str) -> CheckoutSession:
     expire_if_overdue(db, checkout)
     g.checkout_session = checkout
     g.merchant = checkout.merchant
-    g.theme = resolve_theme(checkout.theme, checkout.merchant.theme, checkout.currency)
+    # The market look follows the currency the shopper pays (a CNY price paid in yen → jp-red).
+    g.theme = resolve_theme(checkout.theme, checkout.merchant.theme, payable(checkout).currency)
     security.allow_frame_origins(checkout.merchant.allowed_origins or [])
     security.allow_form_targets(
         [checkout.success_url.replace("{CHECKOUT_SESSION_ID}", "x"), checkout.cancel_url or ""]

@@ -119,3 +119,9 @@ def test_a_yuan_price_paid_in_yuan_is_not_a_japanese_checkout(
     payment = api.get(session["id"]).get_json()["payments"][0]
     assert (payment["amount"], payment["currency"]) == (128000, "CNY")
     assert "instalments" not in payment.get("details", {})
+
+
+def test_yuan_price_paid_in_yen_gets_the_japanese_theme(client: FlaskClient, api: Api) -> None:
+    session = api.create(amount=128_00, currency="CNY", presentment_currencies=["JPY"]).get_json()
+    html = client.get(f"/pay/{session['id']}").get_data(as_text=True)
+    assert "theme-jp-red" in html
