@@ -2,17 +2,22 @@
 
 1. A temporary SQLite database is migrated, a merchant and a JPY session are created.
 2. gunicorn serves ``wsgi:app`` with the options ``kessai serve`` uses, on a free loopback port.
-3. Bytes on the wire: Chromium (Playwright) loads the pay page once with an empty cache, as a
-   Japanese shopper; every response's encoded size is counted through the DevTools protocol
-   (``Network.loadingFinished.encodedDataLength``: headers and compressed body, as received).
-   Budget: at most 35 KB (35,000 bytes) in total.
+3. Bytes on the wire: Chromium (Playwright) loads the pay page with an empty cache (a fresh
+   profile), as a Japanese shopper; every response's encoded size is counted through the
+   DevTools protocol (``Network.loadingFinished.encodedDataLength``: headers and compressed
+   body, as received). Budget: at most 35 KB (35,000 bytes) in total. The same profile then
+   loads the page again (the repeat visit: what the cache headers save).
 4. Throughput and latency: 32 concurrent connections for a fixed time (Debian's ``wrk``;
    installed with apt when missing, else a Python asyncio load generator) against the pay page,
-   then against a static file from the same server. Budget: pay-page requests/s at least half
-   of the static file's, p99 at most 30 ms, no errors.
+   then against a static file from the same server, then both again in 2-second turns (the
+   ratio's median over those rounds: both sides see the same neighbours on a shared machine).
+   Budget: pay-page requests/s at least half of the static file's, p99 at most 30 ms, no
+   errors. Also, not a budget figure: the pay page's latency when offered half of what it
+   served (32 connections with think time), i.e. without the queueing of a saturated server.
 
 Prints the figures and writes ``bench/results/latest.json``. Exits 1 when a budget is missed.
-Everything runs on loopback and is bounded in time (about a minute).
+Everything runs on loopback and is bounded in time (about two minutes). ``bench/cpu.py``
+measures CPU and instructions per request in process, which a busy machine does not disturb.
 """
 
 from __future__ import annotations
@@ -208,9 +213,14 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def load_with_wrk(wrk: str, url: str, seconds: int, workdir: Path) -> dict[str, Any]:
+def load_with_wrk(wrk: str, url: str, seconds: int, workdir: Path,
+                  think_ms: int = 0) -> dict[str, Any]:
+    """``think_ms``: each connection waits that long after an answer before its next request
+    (wrk's ``delay()``), so 32 connections offer about 32000 / (think_ms + latency) requests/s
+    instead of as many as the server can take."""
     script = workdir / "report.lua"
-    script.write_text(WRK_REPORT, encoding="utf-8")
+    pacing = f"\nfunction delay() return {think_ms} end\n" if think_ms else ""
+    script.write_text(WRK_REPORT + pacing, encoding="utf-8")
     headers = [arg for name, value in LOAD_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
     command = [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
                "-s", str(script), *headers, url]
@@ -341,14 +351,51 @@ def measure_throughput(pay_url: str, static_url: str, seconds: int, workdir: Pat
     wrk = ensure_wrk()
     pay = load(pay_url, seconds, wrk, workdir, server)
     static = load(static_url, seconds, wrk, workdir, server)
-    ratio = round(pay["requests_per_second"] / static["requests_per_second"], 3)
+    back_to_back = round(pay["requests_per_second"] / static["requests_per_second"], 3)
+    interleaved = interleaved_ratio(pay_url, static_url, seconds, wrk, workdir)
+    ratio = interleaved["median"] if interleaved else back_to_back
     return {
         "connections": CONNECTIONS, "seconds": seconds, "pay_page": pay,
         "static_file": {**static, "path": STATIC_PATH}, "ratio": ratio,
+        "ratio_back_to_back": back_to_back, "ratio_interleaved": interleaved,
         "budget": {"ratio_min": RATIO_BUDGET, "p99_max_ms": P99_BUDGET_MS, "errors": 0},
         "ok": ratio >= RATIO_BUDGET and pay["p99_ms"] <= P99_BUDGET_MS
         and pay["errors"] == 0 and static["errors"] == 0,
+        # Not a budget figure: latency when the pay page is offered half of what it served
+        # above (32 connections with think time), i.e. queueing mostly removed.
+        "paced_pay_page": paced(pay_url, pay["requests_per_second"] / 2, seconds, wrk, workdir),
     }
+
+
+def interleaved_ratio(pay_url: str, static_url: str, seconds: int, wrk: str | None,
+                      workdir: Path) -> dict[str, Any] | None:
+    """The throughput ratio from 2-second runs taken in turns (pay page, static file, …).
+
+    Two 10-second runs one after the other see different neighbours on a shared machine: the
+    ratio of such a pair swung between 0.17 and 0.31 for the same code. Runs in turns share
+    the same conditions; the median of the rounds' ratios is the figure the budget is checked
+    against (the back-to-back ratio is kept in the results)."""
+    if not wrk:
+        return None
+    ratios = []
+    for _ in range(max(3, seconds // 2)):
+        pay = load_with_wrk(wrk, pay_url, 2, workdir)
+        static = load_with_wrk(wrk, static_url, 2, workdir)
+        if static["requests_per_second"]:
+            ratios.append(pay["requests_per_second"] / static["requests_per_second"])
+    if not ratios:
+        return None
+    ratios.sort()
+    return {"rounds": [round(r, 3) for r in ratios], "median": round(ratios[len(ratios) // 2], 3)}
+
+
+def paced(url: str, rate: float, seconds: int, wrk: str | None,
+          workdir: Path) -> dict[str, Any] | None:
+    if not wrk or rate <= 0:
+        return None
+    think_ms = max(1, round(CONNECTIONS * 1000 / rate))
+    return {**load_with_wrk(wrk, url, seconds, workdir, think_ms=think_ms),
+            "offered_per_second": round(rate, 1), "think_ms": think_ms}
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -384,8 +431,22 @@ def print_throughput(t: dict[str, Any]) -> None:
         print(f"         {name:<12} {run['requests_per_second']:>8,.1f} req/s"
               f"  p50 {run['p50_ms']:.1f} ms  p99 {run['p99_ms']:.1f} ms  errors {run['errors']}"
               + (f"  server CPU {cpu:.2f} ms/request" if cpu is not None else ""))
-    print(f"         ratio {t['ratio']:.2f} (budget ≥ {RATIO_BUDGET}), pay-page p99 "
-          f"{pay['p99_ms']:.1f} ms (budget ≤ {P99_BUDGET_MS:.0f} ms)")
+    rounds = (t.get("ratio_interleaved") or {}).get("rounds")
+    print(f"         ratio {t['ratio']:.2f} (budget ≥ {RATIO_BUDGET}"
+          + (f"; median of {len(rounds)} interleaved 2 s rounds {rounds}" if rounds else "")
+          + f"; the two runs above: {t.get('ratio_back_to_back', t['ratio']):.2f})")
+    pay_cpu, static_cpu = (pay.get("server_cpu_ms_per_request"),
+                           static.get("server_cpu_ms_per_request"))
+    if pay_cpu and static_cpu:
+        print(f"         server CPU per request, static ÷ pay page: {static_cpu / pay_cpu:.2f} "
+              f"(wrk shares the 2 cores, which caps the static file's rate more)")
+    print(f"         pay-page p99 {pay['p99_ms']:.1f} ms (budget ≤ {P99_BUDGET_MS:.0f} ms)")
+    calm = t.get("paced_pay_page")
+    if calm:
+        print(f"         paced (not a budget figure): pay page offered "
+              f"{calm['offered_per_second']:.0f} req/s over {t['connections']} connections "
+              f"→ {calm['requests_per_second']:.1f} req/s, p50 {calm['p50_ms']:.1f} ms, "
+              f"p99 {calm['p99_ms']:.1f} ms, errors {calm['errors']}")
 
 
 if __name__ == "__main__":
