@@ -407,27 +407,24 @@ def complete_session(db: Session, checkout: CheckoutSession, paid: bool = True,
     ``from_statuses`` may add "expired" for a payment the gateway confirmed after the session
     expired: the shopper was charged, so the session completes and the merchant is told.
     """
-    result = db.execute(
-        update(CheckoutSession)
-        .where(CheckoutSession.id == checkout.id, CheckoutSession.status.in_(from_statuses))
-        .values(status="complete", payment_status="paid" if paid else "unpaid", completed_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    db.refresh(checkout)
-    from .webhooks import enqueue_event
-
-    enqueue_event(db, checkout, "checkout.session.completed")
-    return True
+    return _transition(db, checkout, from_statuses, "checkout.session.completed",
+                       status="complete", payment_status="paid" if paid else "unpaid",
+                       completed_at=now())
 
 
 def expire_session(db: Session, checkout: CheckoutSession) -> bool:
     """open → expired (exactly once), with its webhook."""
+    return _transition(db, checkout, ("open",), "checkout.session.expired", status="expired")
+
+
+def _transition(db: Session, checkout: CheckoutSession, from_statuses: tuple[str, ...],
+                event_type: str, **values: Any) -> bool:
+    """A conditional update, so two processes can never make the same change twice; the
+    webhook is written in the same transaction (the caller commits)."""
     result = db.execute(
         update(CheckoutSession)
-        .where(CheckoutSession.id == checkout.id, CheckoutSession.status == "open")
-        .values(status="expired")
+        .where(CheckoutSession.id == checkout.id, CheckoutSession.status.in_(from_statuses))
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -435,7 +432,7 @@ def expire_session(db: Session, checkout: CheckoutSession) -> bool:
     db.refresh(checkout)
     from .webhooks import enqueue_event
 
-    enqueue_event(db, checkout, "checkout.session.expired")
+    enqueue_event(db, checkout, event_type)
     return True
 
 
