@@ -45,9 +45,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(fx_views.bp)
-    app.register_blueprint(gateway_events.bp)
     load_markets(app)
-    if not app.config["GATEWAY_URL"]:
+    if app.config["GATEWAY_URL"]:
+        app.register_blueprint(gateway_events.bp)  # a remote gateway's signed events
+    else:
         app.register_blueprint(sandbox_pages.bp)
     if app.config["DEMO_ENABLED"]:
         from . import demo

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from .csrf import csrf_exempt
 from .db import get_db
-from .ids import hash_secret
+from .ids import hash_secret, now
 from .models import CheckoutSession, IdempotencyRecord, Merchant
+from .payments import settle_live_payment
 from .sessions import (
     ApiError,
     create_session,
@@ -76,7 +78,14 @@ def retrieve_checkout_session(session_id: str) -> Response:
 def expire_checkout_session(session_id: str) -> Response:
     db = get_db()
     checkout = _own_session(session_id)
+    if checkout.status == "open":
+        settle_live_payment(checkout)  # cancel a waiting payment at the gateway first
     if not expire_session(db, checkout):
+        db.refresh(checkout)
+        if checkout.status == "open":
+            raise ApiError(409, "payment_in_progress",
+                           "A payment for this session is in progress and may still succeed; "
+                           "try again once it has settled.")
         raise ApiError(409, "session_not_open",
                        f"Only an open session can be expired; this one is {checkout.status}.")
     db.commit()
@@ -118,28 +127,42 @@ def _json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from exc
     except RecursionError as exc:  # a few kilobytes of "[[[[" would otherwise be a 500
         raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from exc
+    try:
+        # JSON may spell a lone UTF-16 surrogate ("\\ud800"), which no database, template or
+        # webhook can encode: refuse it here, once, instead of failing wherever it lands.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(400, "invalid_json",
+                       "The request body contains a lone surrogate (\\ud800–\\udfff), "
+                       "which is not text.") from exc
+    return body
 
 
 def _idempotent(key: str, body: Any, handler: Callable[[], Response]) -> Response:
     """Same key + same body → the stored response; same key + other body → 409.
 
-    The key is claimed (committed) before the work starts, so a concurrent retry sees it and
-    gets 409; the response is stored in the same transaction as the work itself, so a crash
-    leaves neither a session nor a stuck key behind.
+    The key is claimed (committed) with a lease before the work starts, so a concurrent retry
+    sees it and gets 409; the response is stored in the same transaction as the work itself,
+    and only by the request still holding the lease. A request whose process was killed never
+    answers: once its lease ran out (``IDEMPOTENCY_LEASE_SECONDS``) a retry takes the key over
+    and does the work, which had left nothing behind.
     """
     db = get_db()
     fingerprint = hashlib.sha256(
         (request.path + "\n" + json.dumps(body, sort_keys=True)).encode()
     ).hexdigest()
+    lease_seconds = int(current_app.config["IDEMPOTENCY_LEASE_SECONDS"])
+    token = secrets.token_hex(16)
     record = db.get(IdempotencyRecord, (g.merchant.id, key))
     if record is None:
         db.add(IdempotencyRecord(merchant_id=g.merchant.id, key=key,
-                                 request_fingerprint=fingerprint))
+                                 request_fingerprint=fingerprint, lease_token=token,
+                                 locked_until=now() + lease_seconds))
         try:
             db.commit()
         except IntegrityError:
@@ -150,34 +173,60 @@ def _idempotent(key: str, body: Any, handler: Callable[[], Response]) -> Respons
             raise ApiError(409, "idempotency_key_reused",
                            "This Idempotency-Key was used with a different request.",
                            type="idempotency_error")
-        if record.response_status is None:
+        if record.response_status is not None:
+            response = Response(record.response_body, status=record.response_status,
+                                mimetype="application/json")
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        if not _take_over_expired_lease(key, token, lease_seconds):
             raise ApiError(409, "idempotency_key_in_use",
                            "A request with this Idempotency-Key is still being processed.",
                            type="idempotency_error")
-        response = Response(record.response_body, status=record.response_status,
-                            mimetype="application/json")
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
     try:
         response = handler()
-        stored = db.get(IdempotencyRecord, (g.merchant.id, key))
-        assert stored is not None
-        stored.response_status = response.status_code
-        stored.response_body = response.get_data(as_text=True)
+        stored = db.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.merchant_id == g.merchant.id, IdempotencyRecord.key == key,
+                   IdempotencyRecord.lease_token == token)
+            .values(response_status=response.status_code,
+                    response_body=response.get_data(as_text=True))
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if stored != 1:  # the lease ran out and a retry took the key: its answer counts
+            raise ApiError(409, "idempotency_key_in_use",
+                           "A request with this Idempotency-Key is still being processed.",
+                           type="idempotency_error")
         db.commit()
     except BaseException:
         # Nothing happened (validation failed, or the work rolled back): free the key so the
         # merchant can retry, as Stripe does for requests that never ran.
         db.rollback()
-        _release_key(key)
+        _release_key(key, token)
         raise
     return response
 
 
-def _release_key(key: str) -> None:
+def _take_over_expired_lease(key: str, token: str, lease_seconds: int) -> bool:
+    """Claim a key whose running request outlived its lease (its process died)."""
+    db = get_db()
+    taken = db.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.merchant_id == g.merchant.id, IdempotencyRecord.key == key,
+               IdempotencyRecord.response_status.is_(None),
+               or_(IdempotencyRecord.locked_until.is_(None),
+                   IdempotencyRecord.locked_until <= now()))
+        .values(lease_token=token, locked_until=now() + lease_seconds)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1  # type: ignore[attr-defined]
+    db.commit()
+    return taken
+
+
+def _release_key(key: str, token: str) -> None:
     db = get_db()
     db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.merchant_id == g.merchant.id,
                                                IdempotencyRecord.key == key,
+                                               IdempotencyRecord.lease_token == token,
                                                IdempotencyRecord.response_status.is_(None)))
     db.commit()
 

@@ -15,6 +15,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 DEV_SECRET = "kessai-development-secret-change-me"  # noqa: S105 - refused in production
+SANDBOX_GATEWAY_SECRET = "gw_sandbox_secret"  # noqa: S105 - refused in production
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """Production was asked to start with a setting that would make it unsafe."""
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -32,8 +38,10 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     env = dict(os.environ if environ is None else environ)
     production = env.get("KESSAI_ENV", "development") == "production"
     secret = env.get("KESSAI_SECRET_KEY") or DEV_SECRET
-    if production and secret == DEV_SECRET:
-        raise RuntimeError("KESSAI_SECRET_KEY must be set when KESSAI_ENV=production")
+    gateway_url = env.get("KESSAI_GATEWAY_URL", "").rstrip("/")
+    gateway_secret = env.get("KESSAI_GATEWAY_SECRET") or SANDBOX_GATEWAY_SECRET
+    if production:
+        _refuse_unsafe_production(env, secret, gateway_url, gateway_secret)
     database_url = env.get("KESSAI_DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'kessai.db'}"
     # Default: where `make run` serves (PORT), so links and redirects work out of the box.
     public_url = (env.get("KESSAI_PUBLIC_URL") or f"http://localhost:{env.get('PORT', '8000')}")
@@ -44,10 +52,20 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "PUBLIC_URL": public_url,
         # Empty: the embedded sandbox gateway. A URL: the HTTP gateway client.
-        "GATEWAY_URL": env.get("KESSAI_GATEWAY_URL", "").rstrip("/"),
+        "GATEWAY_URL": gateway_url,
         # Shared secret between Kessai and the gateway backend: API auth and event signatures.
-        "GATEWAY_SECRET": env.get("KESSAI_GATEWAY_SECRET") or "gw_sandbox_secret",
+        "GATEWAY_SECRET": gateway_secret,
+        # One try's timeout, and the whole budget of one gateway call across its retries: a
+        # slow gateway holds a server thread for at most GATEWAY_DEADLINE_SECONDS.
         "GATEWAY_TIMEOUT_SECONDS": float(env.get("KESSAI_GATEWAY_TIMEOUT", "10")),
+        "GATEWAY_DEADLINE_SECONDS": float(env.get("KESSAI_GATEWAY_DEADLINE", "12")),
+        # Gateway calls in flight at once per process; more fail fast ("still processing")
+        # rather than tie up every thread, so pages and /healthz keep answering.
+        "GATEWAY_CONCURRENCY": _int(env.get("KESSAI_GATEWAY_CONCURRENCY"), 8),
+        # The worker asks the gateway about a payment still undecided after this long.
+        "RECONCILE_AFTER_SECONDS": _int(env.get("KESSAI_RECONCILE_AFTER_SECONDS"), 60),
+        # How long an API request holds its Idempotency-Key before a retry may take it over.
+        "IDEMPOTENCY_LEASE_SECONDS": _int(env.get("KESSAI_IDEMPOTENCY_LEASE_SECONDS"), 30),
         # The sandbox pretends to be a network away; tests switch the pause off.
         "SANDBOX_LATENCY_MS": _int(env.get("KESSAI_SANDBOX_LATENCY_MS"), 0 if production else 150),
         "DEMO_ENABLED": _bool(env.get("KESSAI_DEMO"), not production),
@@ -65,3 +83,27 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the checkout session's own expiry bounds a page's life
         "WTF_CSRF_SSL_STRICT": False,  # iframes send a cross-site Referer; the token is enough
     }
+
+
+def _refuse_unsafe_production(env: dict[str, str], secret: str, gateway_url: str,
+                              gateway_secret: str) -> None:
+    """Production starts only with its own secrets and a real gateway (docs/operations.md,
+    "What production refuses to start without"): each default below is public knowledge."""
+    if secret == DEV_SECRET:
+        raise ConfigurationError("KESSAI_SECRET_KEY must be set when KESSAI_ENV=production")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"KESSAI_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production "
+            "(it signs sessions, CSRF tokens and redirects); try: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if not gateway_url and not _bool(env.get("KESSAI_ALLOW_SANDBOX"), False):
+        raise ConfigurationError(
+            "KESSAI_GATEWAY_URL is not set, so payments would go to the embedded sandbox, which "
+            "moves no money. Set KESSAI_GATEWAY_URL, or KESSAI_ALLOW_SANDBOX=1 for a staging "
+            "server that must run on the sandbox.")
+    if gateway_url and (gateway_secret == SANDBOX_GATEWAY_SECRET
+                        or len(gateway_secret) < MIN_SECRET_LENGTH):
+        raise ConfigurationError(
+            "KESSAI_GATEWAY_SECRET must be the gateway's own secret (at least "
+            f"{MIN_SECRET_LENGTH} characters) in production: with the default, anyone can sign "
+            "gateway events.")

@@ -3,6 +3,11 @@
 ``POST /gateway/events`` with ``Kessai-Gateway-Signature: t=<unix>,v1=<hex HMAC-SHA256(gateway
 secret, "<t>.<raw body>")>``. Old timestamps are refused (replay window 5 minutes); an event id
 already applied is acknowledged without being applied again.
+
+An event is a hint, never the truth: the payment's state is read back from the gateway and
+applied only if it agrees with what Kessai asked for (payments.confirm_gateway_event). The
+endpoint exists only with a remote gateway (``KESSAI_GATEWAY_URL``): the embedded sandbox tells
+Kessai in process and needs no public door.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from .gateway.base import (
     PROCESSING,
     REQUIRES_ACTION,
     SUCCEEDED,
+    GatewayError,
     GatewayPayment,
 )
 from .models import GatewayEventReceipt
-from .payments import apply_gateway_payment
+from .payments import confirm_gateway_event
 from .webhooks import verify
 
 bp = Blueprint("gateway_events", __name__)
@@ -54,9 +60,14 @@ def receive() -> Response:
     except IntegrityError:
         db.rollback()
         return _answer(200, "duplicate")
-    apply_gateway_payment(payment)
+    try:
+        outcome = confirm_gateway_event(payment)
+    except GatewayError:
+        # The event cannot be confirmed now: keep no receipt, so the redelivery is looked at.
+        db.rollback()
+        return _answer(503, "gateway_unreachable")
     db.commit()
-    return _answer(200, "applied")
+    return _answer(200, outcome)
 
 
 def parse_event(raw: bytes) -> tuple[str, GatewayPayment]:

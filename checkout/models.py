@@ -9,14 +9,20 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .ids import now
+
+# Payment statuses that may still move money (gateway/base.py names them; spelled out here so
+# the partial index below reads the same in every database).
+LIVE_PAYMENT_SQL = "status IN ('processing', 'requires_action', 'pending')"
 
 
 class Base(DeclarativeBase):
@@ -68,6 +74,11 @@ class CheckoutSession(Base):
     # double click, a reloaded POST or two tabs can never create a second gateway payment.
     # A decline moves it on so the shopper can try another card.
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # The one payment that may still move money (processing, requires_action, pending), or
+    # NULL. A payment is only started by claiming this slot with a conditional UPDATE of the
+    # session row, so at most one payment is live per session and none starts once the session
+    # is no longer open; completion and expiry clear it in the same UPDATE (payments.py).
+    live_payment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Which postal address the merchant asks for (none | billing | shipping) and what the
     # shopper gave (country, postal_code, state, city, line1, line2).
     address_collection: Mapped[str] = mapped_column(String(16), default="none",
@@ -125,7 +136,13 @@ class Payment(Base):
     """One attempt sent to the gateway. Never holds a card number: brand and last 4 only."""
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("session_id", "attempt", name="uq_payment_attempt"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "attempt", name="uq_payment_attempt"),
+        # The database's own guard behind ``CheckoutSession.live_payment_id``: two payments of
+        # one session can never both be waiting for money.
+        Index("uq_payments_live_per_session", "session_id", unique=True,
+              sqlite_where=text(LIVE_PAYMENT_SQL), postgresql_where=text(LIVE_PAYMENT_SQL)),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)
@@ -179,6 +196,11 @@ class IdempotencyRecord(Base):
     # NULL while the first request is still running; a concurrent retry then gets a 409.
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The running request holds the key only until ``locked_until`` (a lease): a request whose
+    # process was killed never answers, so after the lease a retry takes the key over. Only the
+    # holder of ``lease_token`` may store the answer.
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    locked_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
 
 

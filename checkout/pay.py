@@ -27,6 +27,8 @@ from .methods import CATALOG, available_methods
 from .models import CheckoutSession, Payment
 from .pages import render_page
 from .payments import (
+    PaymentInProgress,
+    SessionNotOpen,
     StaleAttempt,
     cancel_waiting_payment,
     latest_payment,
@@ -130,6 +132,12 @@ def submit(session_id: str) -> Any:
     except StaleAttempt:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "This page was out of date, so nothing was charged. Please check and pay again."))
+    except SessionNotOpen:  # paid or expired meanwhile (another tab, an approval elsewhere)
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    except PaymentInProgress:
+        return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
+            "A payment for this order is still in progress, so nothing new was charged. "
+            "Please wait a moment and check the status before paying again."))
     return respond_to_payment(checkout, payment)
 
 
@@ -152,7 +160,8 @@ def status(session_id: str) -> Any:
     payment = latest_payment(checkout)
     if payment is not None and payment.status in ("processing", PENDING, REQUIRES_ACTION):
         refresh_from_gateway(payment)
-    final = checkout.status != "open" or (payment is not None and payment.status in (SUCCEEDED, FAILED))
+    final = checkout.status != "open" or (
+        payment is not None and payment.status in (SUCCEEDED, FAILED))
     response = make_response(render_page("status.html", checkout=checkout, payment=payment,
                                          fragment=True, final=final))
     response.headers["Vary"] = "HX-Request"
@@ -222,7 +231,8 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
             return handler(checkout, payment)
     if payment.status == FAILED:
         # Post/redirect/get: the page shows the decline and a fresh attempt.
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id, method=payment.method))
+        return _redirect(url_for("pay.checkout_page", session_id=checkout.id,
+                                 method=payment.method))
     if payment.status == PENDING:
         return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
     # Still processing: the gateway did not answer. Nothing more was charged; say so and poll.
@@ -233,7 +243,7 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     )
 
 
-def _redirect(url: str) -> Response:
+def _redirect(url: str) -> Any:
     if request.headers.get("HX-Request"):
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
@@ -249,8 +259,9 @@ def _methods(checkout: CheckoutSession) -> list[Any]:
 
 
 def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
-                     field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                     notice: str | None = None, status: int = 200, processing: Payment | None = None) -> Any:
+                     field_errors: dict[str, str] | None = None,
+                     values: dict[str, str] | None = None, notice: str | None = None,
+                     status: int = 200, processing: Payment | None = None) -> Any:
     # The price shown must be locked: re-quote if the rate lock ran out (the page says what
     # changed), before methods are filtered by the amount and currency.
     refresh_quote(checkout)

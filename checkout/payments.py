@@ -47,6 +47,14 @@ class StaleAttempt(Exception):
     """The form was for an attempt that is no longer current and never reached the gateway."""
 
 
+class PaymentInProgress(Exception):
+    """Another payment of this session may still take money; nothing new was started."""
+
+
+class SessionNotOpen(Exception):
+    """The session was completed or expired meanwhile; nothing was started."""
+
+
 def charge_amount(checkout: CheckoutSession) -> tuple[int, str]:
     """What the gateway charges: always computed on the server, never taken from the form."""
     price = payable(checkout)
@@ -94,7 +102,13 @@ def _claim_attempt(
     details: dict[str, Any] | None,
 ) -> tuple[Payment, bool]:
     """Insert this attempt's payment row, or find the one that a double click, a reloaded
-    POST or another tab inserted first: ``(payment, replay)``."""
+    POST or another tab inserted first: ``(payment, replay)``.
+
+    A new payment first claims the session's live-payment slot with one conditional UPDATE of
+    the session row (open, this attempt, no live payment), in the same transaction as its
+    insert: a payment can never start next to another live one, nor after the session was
+    completed or expired, whichever request or process gets there first.
+    """
     key = idempotency_key(checkout, attempt)
     if attempt != checkout.attempt:
         existing = _payment_with_key(db, key)
@@ -102,8 +116,28 @@ def _claim_attempt(
             raise StaleAttempt(key)
         return existing, True
     amount, currency = charge_amount(checkout)
+    db.commit()  # the claim below must be the first statement of its transaction (SQLite)
+    payment_id = new_id("pay")
+    claimed = db.execute(
+        update(CheckoutSession)
+        .where(CheckoutSession.id == checkout.id, CheckoutSession.status == "open",
+               CheckoutSession.attempt == attempt, CheckoutSession.live_payment_id.is_(None))
+        .values(live_payment_id=payment_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1  # type: ignore[attr-defined]
+    if not claimed:
+        db.rollback()
+        existing = _payment_with_key(db, key)
+        if existing is not None:
+            return existing, True
+        db.refresh(checkout)
+        if checkout.status != "open":
+            raise SessionNotOpen(checkout.status)
+        if checkout.attempt != attempt:
+            raise StaleAttempt(key)
+        raise PaymentInProgress(checkout.live_payment_id or "")
     payment = Payment(
-        id=new_id("pay"),
+        id=payment_id,
         session_id=checkout.id,
         attempt=attempt,
         idempotency_key=key,
@@ -124,6 +158,7 @@ def _claim_attempt(
         if existing is None:
             raise
         return existing, True
+    db.refresh(checkout)
     return payment, False
 
 
@@ -159,18 +194,54 @@ def _send(request: PaymentRequest, replay: bool) -> GatewayPayment | None:
 
 
 def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment) -> None:
-    """Store what the gateway said and move the session on; commits."""
+    """Store what the gateway said and move the session on; commits.
+
+    Two rules hold here for every path (a return from 3-D Secure, status polling, a gateway
+    event, the worker's reconciliation, a cancellation): an answer that does not match what
+    Kessai asked the gateway for is never applied, and a final payment stays final — the
+    UPDATE only matches a payment that is still live, so of two racing answers (an approval
+    and a cancellation) the first one written wins and the other changes nothing.
+    """
+    if not agrees(payment, result):
+        log.error("gateway answer for %s does not match the payment (amount %s %s, method %s);"
+                  " not applied", payment.idempotency_key, result.amount, result.currency,
+                  result.method)
+        db.rollback()
+        return
+    values: dict[str, Any] = {
+        "status": result.status,
+        "failure_code": result.failure_code,
+        "next_action": result.next_action,
+        "updated": now(),
+    }
     if result.id:
-        payment.gateway_payment_id = result.id
-    payment.status = result.status
-    payment.failure_code = result.failure_code
-    payment.next_action = result.next_action
-    payment.card_brand = result.card_brand or payment.card_brand
-    payment.card_last4 = result.card_last4 or payment.card_last4
+        values["gateway_payment_id"] = result.id
+    if result.card_brand:
+        values["card_brand"] = result.card_brand
+    if result.card_last4:
+        values["card_last4"] = result.card_last4
     if result.details:
-        payment.details = {**(payment.details or {}), **result.details}
-    payment.updated = now()
+        values["details"] = {**(payment.details or {}), **result.details}
+    moved = db.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status.not_in(FINAL_STATUSES))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1  # type: ignore[attr-defined]
+    db.refresh(payment)
     checkout = payment.session
+    if not moved:  # already final: a late or losing answer changes nothing
+        db.commit()
+        db.refresh(checkout)
+        return
+    if result.status in FINAL_STATUSES:
+        db.execute(
+            update(CheckoutSession)
+            .where(CheckoutSession.id == checkout.id,
+                   CheckoutSession.live_payment_id == payment.id)
+            .values(live_payment_id=None)
+            .execution_options(synchronize_session=False)
+        )
     if result.status == SUCCEEDED:
         # Money was taken, so the merchant must hear of it even if the session expired while
         # the gateway was deciding: a confirmed payment completes an expired session too.
@@ -192,6 +263,18 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
         _after_pending(db, checkout, payment)
     db.commit()
     db.refresh(checkout)
+
+
+def agrees(payment: Payment, result: GatewayPayment) -> bool:
+    """Whether a gateway answer is about this payment as Kessai asked for it: same amount,
+    currency and method, and (where the answer names them) the same key and gateway id."""
+    if (result.amount, result.currency, result.method) != \
+            (payment.amount, payment.currency, payment.method):
+        return False
+    if result.idempotency_key and result.idempotency_key != payment.idempotency_key:
+        return False
+    return not (result.id and payment.gateway_payment_id
+                and result.id != payment.gateway_payment_id)
 
 
 # Hooks for asynchronous methods (vouchers, wallets, bank transfers). Several flows register
@@ -243,9 +326,64 @@ def cancel_waiting_payment(payment: Payment) -> bool:
         result = cancel(payment.gateway_payment_id)
     except GatewayError:  # unreachable or refused: the payment keeps waiting
         return False
-    if result.status != payment.status:
+    if _changes(payment, result):
         record_gateway_result(get_db(), payment, result)
-    return payment.status not in (REQUIRES_ACTION, PENDING)
+    return payment.status not in (REQUIRES_ACTION, PENDING, PROCESSING)
+
+
+def settle_live_payment(checkout: CheckoutSession) -> None:
+    """Before a session may expire: ask the gateway about its live payment, and cancel it
+    there if it is still waiting for the shopper. A payment in flight stays live (the session
+    then cannot expire yet); one the gateway confirmed completes the session instead."""
+    if not checkout.live_payment_id:
+        return
+    payment = get_db().get(Payment, checkout.live_payment_id)
+    if payment is None:
+        return
+    refresh_from_gateway(payment)
+    if payment.status in (REQUIRES_ACTION, PENDING) and checkout.status == "open":
+        cancel_waiting_payment(payment)
+
+
+def reconcile_stale_payments(older_than_seconds: int, limit: int = 100) -> int:
+    """The worker's safety net: every payment still live after ``older_than_seconds`` is
+    looked up at the gateway and settled (a timeout left it ``processing`` while the gateway
+    went on and decided). A ``processing`` payment the gateway never received is failed, so
+    the shopper can pay again. Returns how many payments moved."""
+    db = get_db()
+    stale = db.scalars(
+        select(Payment)
+        .where(Payment.status.in_((PROCESSING, REQUIRES_ACTION)),
+               Payment.updated <= now() - older_than_seconds)
+        .order_by(Payment.updated)
+        .limit(limit)
+    ).all()
+    moved = 0
+    for payment in stale:
+        before = payment.status
+        gateway = get_gateway()
+        try:
+            if payment.gateway_payment_id:
+                result: GatewayPayment | None = gateway.get_payment(payment.gateway_payment_id)
+            else:
+                result = gateway.find_payment(payment.idempotency_key)
+        except GatewayError as exc:
+            log.warning("reconciling %s: gateway unreachable (%s)", payment.idempotency_key, exc)
+            continue
+        if result is None:
+            # The gateway has no payment under this key, and no request is still in flight
+            # (older than the whole gateway deadline): nothing was charged.
+            result = GatewayPayment(id="", status=FAILED, method=payment.method,
+                                    amount=payment.amount, currency=payment.currency,
+                                    failure_code="gateway_never_received")
+        if _changes(payment, result):
+            record_gateway_result(db, payment, result)
+        else:
+            db.execute(update(Payment).where(Payment.id == payment.id).values(updated=now())
+                       .execution_options(synchronize_session=False))
+            db.commit()
+        moved += payment.status != before
+    return moved
 
 
 def refresh_from_gateway(payment: Payment) -> Payment:
@@ -277,18 +415,43 @@ def _changes(payment: Payment, result: GatewayPayment) -> bool:
 
 
 def apply_gateway_payment(result: GatewayPayment) -> None:
-    """A gateway told us a payment changed (signed event, or the embedded sandbox)."""
+    """The embedded sandbox tells us a payment changed (in process: its answer is the
+    gateway's own record, so it is applied as it is — still only if it agrees)."""
+    payment = find_local_payment(result)
+    if payment is None:
+        log.info("gateway event for unknown payment %s ignored", result.id)
+        return
+    if _changes(payment, result):
+        record_gateway_result(get_db(), payment, result)
+
+
+def confirm_gateway_event(hint: GatewayPayment) -> str:
+    """A signed event from a remote gateway is only a hint that a payment changed: its state
+    is read back from the gateway (as Stripe integrations re-fetch the object) and applied
+    only if it agrees with the payment Kessai asked for. Returns what happened."""
+    payment = find_local_payment(hint)
+    if payment is None:
+        log.info("gateway event for unknown payment %s ignored", hint.id)
+        return "ignored"
+    gateway = get_gateway()  # GatewayError propagates: the gateway redelivers later
+    if payment.gateway_payment_id:
+        confirmed: GatewayPayment | None = gateway.get_payment(payment.gateway_payment_id)
+    else:
+        confirmed = gateway.find_payment(payment.idempotency_key)
+    if confirmed is None or not _changes(payment, confirmed):
+        return "unchanged"
+    record_gateway_result(get_db(), payment, confirmed)
+    return "applied" if payment.status == confirmed.status else "refused"
+
+
+def find_local_payment(result: GatewayPayment) -> Payment | None:
     db = get_db()
     payment = None
     if result.id:
         payment = db.scalar(select(Payment).where(Payment.gateway_payment_id == result.id))
     if payment is None and result.idempotency_key:
         payment = _payment_with_key(db, result.idempotency_key)
-    if payment is None:
-        log.info("gateway event for unknown payment %s ignored", result.id)
-        return
-    if _changes(payment, result):
-        record_gateway_result(db, payment, result)
+    return payment
 
 
 def latest_payment(checkout: CheckoutSession) -> Payment | None:

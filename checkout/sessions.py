@@ -413,17 +413,24 @@ def complete_session(db: Session, checkout: CheckoutSession, paid: bool = True,
 
 
 def expire_session(db: Session, checkout: CheckoutSession) -> bool:
-    """open → expired (exactly once), with its webhook."""
-    return _transition(db, checkout, ("open",), "checkout.session.expired", status="expired")
+    """open → expired (exactly once), with its webhook — only while no payment is live: a
+    payment that may still take money must be settled or cancelled first (payments.py), so a
+    session is never both expired and paid, and the merchant never gets both events."""
+    return _transition(db, checkout, ("open",), "checkout.session.expired",
+                       only_without_live_payment=True, status="expired")
 
 
 def _transition(db: Session, checkout: CheckoutSession, from_statuses: tuple[str, ...],
-                event_type: str, **values: Any) -> bool:
+                event_type: str, only_without_live_payment: bool = False,
+                **values: Any) -> bool:
     """A conditional update, so two processes can never make the same change twice; the
     webhook is written in the same transaction (the caller commits)."""
+    conditions = [CheckoutSession.id == checkout.id, CheckoutSession.status.in_(from_statuses)]
+    if only_without_live_payment:
+        conditions.append(CheckoutSession.live_payment_id.is_(None))
     result = db.execute(
         update(CheckoutSession)
-        .where(CheckoutSession.id == checkout.id, CheckoutSession.status.in_(from_statuses))
+        .where(*conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -437,6 +444,8 @@ def _transition(db: Session, checkout: CheckoutSession, from_statuses: tuple[str
 
 
 def expire_if_overdue(db: Session, checkout: CheckoutSession) -> None:
+    """On a page view or API read: expire an overdue session unless a payment is still live
+    (the worker settles that one with the gateway first, then expires the session)."""
     if checkout.status == "open" and checkout.expires_at <= now():
         if expire_session(db, checkout):
             db.commit()

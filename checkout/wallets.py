@@ -152,7 +152,7 @@ def _after_wallet(checkout: CheckoutSession, payment: Payment | None) -> Any:
 def _next_url(checkout: CheckoutSession, payment: Payment | None) -> str:
     if checkout.status == "complete" and checkout.payment_status == "paid":
         return success_redirect_url(checkout)
-    if payment is not None and payment.status in (FAILED, "expired"):
+    if checkout.status == "open" and payment is not None and payment.status in (FAILED, "expired"):
         return url_for("pay.checkout_page", session_id=checkout.id, method=payment.method)
     return url_for("pay.checkout_page", session_id=checkout.id)
 

@@ -1,4 +1,5 @@
-"""The background worker: delivers webhooks from the outbox and expires overdue sessions.
+"""The background worker: settles payments the gateway left undecided, expires overdue
+sessions, and delivers webhooks from the outbox.
 
 Runs as ``kessai worker`` (its own process; ``make run`` starts one next to gunicorn). Several
 workers may run at once: events are claimed with a lease and state changes are conditional.
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from .db import get_db
 from .ids import now
 from .models import CheckoutSession
+from .payments import reconcile_stale_payments, settle_live_payment
 from .sessions import expire_session
 from .webhooks import deliver_due
 
@@ -32,6 +34,9 @@ def expire_overdue_sessions(limit: int = 100) -> int:
     ).all()
     count = 0
     for checkout in overdue:
+        # A session whose payment may still take money is settled with the gateway first: it
+        # completes if the gateway took the money, and expires only once nothing is live.
+        settle_live_payment(checkout)
         if expire_session(db, checkout):
             db.commit()
             count += 1
@@ -40,11 +45,12 @@ def expire_overdue_sessions(limit: int = 100) -> int:
 
 def run_once(app: Flask) -> dict[str, int]:
     with app.app_context():
+        settled = reconcile_stale_payments(int(app.config["RECONCILE_AFTER_SECONDS"]))
         expired = expire_overdue_sessions()
         for hook in app.extensions.get("kessai.worker_hooks", []):
             hook()
         delivered = deliver_due(get_db())
-    return {"expired": expired, "webhooks": delivered}
+    return {"settled": settled, "expired": expired, "webhooks": delivered}
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:

@@ -126,4 +126,5 @@ def test_worker_once_reports_what_it_did(fresh_url: str) -> None:
     run(fresh_url, "db", "upgrade")
     result = run(fresh_url, "worker", "--once")
     assert result.exit_code == 0
-    assert json.loads(result.output.strip().splitlines()[-1]) == {"expired": 0, "webhooks": 0}
+    assert json.loads(result.output.strip().splitlines()[-1]) == {"settled": 0, "expired": 0,
+                                                                  "webhooks": 0}

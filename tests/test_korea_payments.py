@@ -637,7 +637,9 @@ def test_qr_page_of_an_expired_session_goes_to_the_expired_page(api: Api,
                                                                 client: FlaskClient) -> None:
     sid = create_krw(api)
     submit(client, sid, "kakao_pay", device="desktop", **ALL_AGREED)
-    client.post(f"/v1/checkout/sessions/{sid}/expire", headers=api.headers())
+    expired = client.post(f"/v1/checkout/sessions/{sid}/expire", headers=api.headers())
+    # Expiring cancels the waiting wallet payment at the gateway first: no late approval.
+    assert [p["status"] for p in expired.get_json()["payments"]] == ["failed"]
     page = client.get(f"/pay/{sid}/wallet")
     assert page.status_code == 303 and page.location.endswith(f"/pay/{sid}")
     assert client.get(page.location).status_code == 410

@@ -247,12 +247,12 @@ def test_an_expired_session_cannot_be_paid(app: Flask, client: FlaskClient,
     assert len(events(app, session_id, "checkout.session.expired")) == 1
 
 
-def test_a_payment_confirmed_after_expiry_still_completes_the_session(
+def test_expiry_while_the_gateway_decides_is_refused_and_only_completion_is_sent(
     app: Flask, session_id: str, merchant: Any, api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The merchant expires the session while the gateway is still deciding; the gateway then
-    takes the money. The session must not stay "expired" with a charged card nobody is told
-    about: it completes, and the merchant gets checkout.session.completed after .expired."""
+    takes the money. One of the two must win, never both: the expiry is refused with 409
+    payment_in_progress, the session completes, and the merchant hears only of completion."""
     at_gateway, decide = threading.Event(), threading.Event()
     real_card = sandbox.BEHAVIOURS["card"]
 
@@ -270,7 +270,8 @@ def test_a_payment_confirmed_after_expiry_still_completes_the_session(
         assert at_gateway.wait(10)
         expired = app.test_client().post(f"/v1/checkout/sessions/{session_id}/expire",
                                          headers={"Authorization": f"Bearer {merchant.secret_key}"})
-        assert expired.get_json()["status"] == "expired"
+        assert expired.status_code == 409
+        assert expired.get_json()["error"]["code"] == "payment_in_progress"
     finally:
         decide.set()
         paying.join(10)
@@ -281,7 +282,7 @@ def test_a_payment_confirmed_after_expiry_still_completes_the_session(
     with app.app_context():
         order = get_db().scalars(select(WebhookEvent.type).order_by(WebhookEvent.created,
                                                                     WebhookEvent.id)).all()
-    assert order == ["checkout.session.expired", "checkout.session.completed"]
+    assert order == ["checkout.session.completed"]
 
 
 def test_unknown_and_malformed_session_pages_are_404(client: FlaskClient) -> None:

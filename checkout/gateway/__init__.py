@@ -41,6 +41,8 @@ def get_gateway() -> Gateway:
                 url,
                 current_app.config["GATEWAY_SECRET"],
                 timeout=current_app.config["GATEWAY_TIMEOUT_SECONDS"],
+                deadline=current_app.config.get("GATEWAY_DEADLINE_SECONDS"),
+                concurrency=current_app.config.get("GATEWAY_CONCURRENCY", 8),
             )
         else:
             from .sandbox import EmbeddedSandboxGateway

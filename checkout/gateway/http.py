@@ -3,10 +3,16 @@
 Timeouts, connection failures and 5xx answers are retried with the *same* idempotency key (so
 the gateway charges at most once); if the gateway stays unreachable the caller gets
 ``GatewayUnavailable`` and the payment stays "processing" until a later look-up settles it.
+
+A slow gateway must not take the server down with it: one call (all its tries) ends by its
+deadline, and only ``concurrency`` calls run at once per process — more fail fast as
+unavailable (the payment stays processing; the worker settles it), so the threads left serve
+pages and health checks.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -22,12 +28,17 @@ from .base import (
 )
 
 RETRY_DELAYS = (0.2, 0.6)  # two retries after the first try
+IDEMPOTENCY_CODES = frozenset({"idempotency_conflict", "idempotency_key_reused"})
 
 
 class HttpGateway:
     def __init__(self, base_url: str, secret: str, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, deadline: float | None = None,
+                 concurrency: int = 8) -> None:
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.deadline = deadline if deadline is not None else timeout * 1.2
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -73,12 +84,26 @@ class HttpGateway:
 
     def _call(self, method: str, path: str, missing_ok: bool = False,
               **kwargs: Any) -> dict[str, Any] | None:
+        if not self._slots.acquire(blocking=False):
+            raise GatewayUnavailable("too many gateway calls in flight in this process")
+        try:
+            return self._call_within_deadline(method, path, missing_ok, **kwargs)
+        finally:
+            self._slots.release()
+
+    def _call_within_deadline(self, method: str, path: str, missing_ok: bool,
+                              **kwargs: Any) -> dict[str, Any] | None:
         last_error = "no attempt"
+        ends = time.monotonic() + self.deadline
         for attempt in range(len(RETRY_DELAYS) + 1):
             if attempt:
                 time.sleep(RETRY_DELAYS[attempt - 1])  # backoff before retrying the same key
+            left = ends - time.monotonic()
+            if left <= 0:
+                break
             try:
-                response = self._client.request(method, path, **kwargs)
+                response = self._client.request(method, path,
+                                                 timeout=min(self.timeout, left), **kwargs)
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 last_error = f"{type(exc).__name__}: {exc}"
                 continue
@@ -88,13 +113,16 @@ class HttpGateway:
             if response.status_code == 404 and missing_ok:
                 return None
             payload = _json(response)
-            if response.status_code == 409:
-                raise GatewayIdempotencyConflict(_message(payload))
             if response.status_code >= 400:
                 error = payload.get("error", {}) if isinstance(payload, dict) else {}
-                raise GatewayError(_message(payload), str(error.get("code", "gateway_error")))
+                code = str(error.get("code", "gateway_error"))
+                # Only the gateway's own idempotency error means "this key holds another
+                # request"; any other 409 (a conflict about state) is an ordinary refusal.
+                if response.status_code == 409 and code in IDEMPOTENCY_CODES:
+                    raise GatewayIdempotencyConflict(_message(payload))
+                raise GatewayError(_message(payload), code)
             return payload
-        raise GatewayUnavailable(f"gateway unreachable after retries ({last_error})")
+        raise GatewayUnavailable(f"gateway unreachable within {self.deadline:g}s ({last_error})")
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

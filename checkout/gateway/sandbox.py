@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -186,19 +186,25 @@ class SandboxLedger:
         self, payment_id: str, status: str, failure_code: str | None = None,
         from_statuses: tuple[str, ...] = (REQUIRES_ACTION, PENDING),
     ) -> GatewayPayment:
-        """Move a waiting payment to a final status (3-D Secure answered, slip paid …)."""
+        """Move a waiting payment to a final status (3-D Secure answered, slip paid …).
+
+        One conditional UPDATE, so an approval and a cancellation racing each other (in any
+        number of processes, on SQLite as on PostgreSQL) settle the payment once: the first
+        write wins and the other sees the final payment unchanged.
+        """
+        values: dict[str, Any] = {"status": status, "failure_code": failure_code}
+        if status != PENDING:
+            values["next_action"] = None
         with self._sessions() as db:
-            row = db.get(SandboxPayment, payment_id, with_for_update=True)
+            changed = db.execute(
+                update(SandboxPayment)
+                .where(SandboxPayment.id == payment_id, SandboxPayment.status.in_(from_statuses))
+                .values(**values)
+            ).rowcount == 1  # type: ignore[attr-defined]
+            db.commit()
+            row = db.get(SandboxPayment, payment_id)
             if row is None:
                 raise GatewayError(f"no payment {payment_id}", "resource_missing")
-            if row.status in from_statuses:
-                row.status = status
-                row.failure_code = failure_code
-                row.next_action = None if status != PENDING else row.next_action
-                db.commit()
-                changed = True
-            else:
-                changed = False
             payment = to_gateway_payment(row)
         if changed and self.notify is not None:
             self.notify(payment)
