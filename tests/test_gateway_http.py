@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, func, select, update
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from checkout.db import get_db
-from checkout.gateway.base import REQUIRES_ACTION, SUCCEEDED, GatewayUnavailable
+from checkout.gateway.base import REQUIRES_ACTION, SUCCEEDED, GatewayError, GatewayUnavailable
 from checkout.gateway.server import create_sandbox_app
 from checkout.gateway_events import SIGNATURE_HEADER
 from checkout.models import GatewayEventReceipt, Payment, SandboxPayment, WebhookEvent
@@ -539,3 +539,140 @@ class TestGatewayDown:
         assert [p["status"] for p in retrieved["payments"]] == ["succeeded"]
         assert completed_events(app) == 1
         shopper.http.close()
+
+
+# ---- the worker settles what a slow or unreachable gateway left undecided ---------------------
+
+def make_overdue(app: Flask, session_id: str) -> None:
+    from checkout.models import CheckoutSession
+
+    with app.app_context():
+        get_db().get(CheckoutSession, session_id).expires_at = int(time.time()) - 1
+        get_db().commit()
+
+
+def session_events(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(get_db().scalars(select(WebhookEvent.type).order_by(WebhookEvent.created,
+                                                                         WebhookEvent.id)))
+
+
+class TestReconciliation:
+    @pytest.fixture
+    def gateway_url(self, proxy: Proxy, proxy_port: int) -> str:
+        return f"http://127.0.0.1:{proxy_port}"
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "GATEWAY_TIMEOUT_SECONDS": 1, "RECONCILE_AFTER_SECONDS": 0}
+
+    def test_a_payment_the_gateway_took_after_kessai_gave_up_completes_not_expires(
+        self, proxy: Proxy, kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox,
+        app: Flask,
+    ) -> None:
+        """Every answer is lost, the shopper closes the tab, the session runs out: the worker
+        asks the gateway first, so the merchant hears 'completed' (the gateway holds the
+        money), never 'expired'."""
+        from checkout.worker import run_once
+
+        proxy.misbehave = lambda line: "drop" if line == "POST /v1/payments" else None
+        session = new_session(api)
+        assert shopper.pay(session["url"]).status_code == 503
+        (held,) = sandbox.payments()
+        assert held.status == SUCCEEDED
+        make_overdue(app, session["id"])
+        assert run_once(app)["settled"] == 1
+        retrieved = api.get(session["id"]).get_json()
+        assert (retrieved["status"], retrieved["payment_status"]) == ("complete", "paid")
+        assert session_events(app) == ["checkout.session.completed"]
+
+    def test_a_session_does_not_expire_while_its_payment_is_undecided(
+        self, proxy: Proxy, kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox,
+        app: Flask,
+    ) -> None:
+        from checkout.worker import run_once
+
+        proxy.misbehave = lambda line: "drop" if line.startswith(("POST /v1/payments",
+                                                                  "GET /v1/payments")) else None
+        session = new_session(api)
+        assert shopper.pay(session["url"]).status_code == 503
+        make_overdue(app, session["id"])
+        assert run_once(app)["expired"] == 0  # the gateway cannot say: nothing is decided
+        assert api.get(session["id"]).get_json()["status"] == "open"
+        # Not the 410 "expired, you have not been charged" page: the charge is undecided.
+        assert shopper.open(session["url"]).status_code != 410
+        proxy.misbehave = lambda _line: None  # the gateway answers again
+        assert run_once(app)["settled"] == 1
+        assert api.get(session["id"]).get_json()["payment_status"] == "paid"
+        assert session_events(app) == ["checkout.session.completed"]
+
+
+class TestGatewayNeverReceived:
+    @pytest.fixture
+    def gateway_url(self, proxy_port: int) -> str:
+        return f"http://127.0.0.1:{proxy_port}"  # nothing listens there yet
+
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "RECONCILE_AFTER_SECONDS": 0}
+
+    def test_the_worker_fails_it_and_the_session_can_expire(
+        self, kessai: str, api: Any, shopper: Shopper, app: Flask,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        from checkout.worker import run_once
+
+        session = new_session(api)
+        assert shopper.pay(session["url"]).status_code == 503
+        make_overdue(app, session["id"])
+        assert run_once(app) == {"settled": 0, "expired": 0, "webhooks": 0}
+        request.getfixturevalue("proxy")  # the gateway is reachable; it has no such payment
+        result = run_once(app)
+        assert (result["settled"], result["expired"]) == (1, 1)
+        retrieved = api.get(session["id"]).get_json()
+        assert retrieved["status"] == "expired"
+        assert [(p["status"], p["failure_code"]) for p in retrieved["payments"]] == [
+            ("failed", "gateway_never_received")]
+        assert session_events(app) == ["checkout.session.expired"]
+
+
+# ---- a slow gateway holds a thread for a bounded time, and not every thread -------------------
+
+def test_one_call_ends_by_its_deadline_across_retries(proxy: Proxy, proxy_port: int) -> None:
+    from checkout.gateway.http import HttpGateway
+
+    proxy.misbehave = lambda line: "hold"
+    gateway = HttpGateway(f"http://127.0.0.1:{proxy_port}", GATEWAY_SECRET, timeout=10,
+                          deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(GatewayUnavailable, match="within 1s"):
+        gateway.get_payment("gwpay_x")
+    # Three tries at a 10 s timeout took ~31 s before; the deadline cuts the whole call.
+    assert time.monotonic() - started < 8
+    assert proxy.seen.count("GET /v1/payments/gwpay_x") == 1
+
+
+def test_calls_beyond_the_concurrency_cap_fail_fast(proxy: Proxy, proxy_port: int) -> None:
+    from checkout.gateway.http import HttpGateway
+
+    proxy.misbehave = lambda line: "hold"
+    gateway = HttpGateway(f"http://127.0.0.1:{proxy_port}", GATEWAY_SECRET, timeout=5,
+                          deadline=5, concurrency=1)
+    holding = threading.Thread(target=lambda: pytest.raises(GatewayError,
+                                                            gateway.get_payment, "gwpay_1"))
+    holding.start()
+    try:
+        wait_for(lambda: proxy.seen.count("GET /v1/payments/gwpay_1") == 1)
+        with pytest.raises(GatewayUnavailable, match="too many"):
+            gateway.get_payment("gwpay_2")
+        assert "GET /v1/payments/gwpay_2" not in proxy.seen
+    finally:
+        proxy.release.set()
+        holding.join(10)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
+    ends = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < ends, "condition not met in time"
+        time.sleep(0.02)
