@@ -24,12 +24,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from test_storage import run_together
 
 from checkout.db import get_db
 from checkout.models import Payment, SandboxPayment, WebhookEvent
 
 from support import csrf_from
+from test_storage import run_together
 
 BACKENDS = ("sqlite", "postgresql")
 ROUNDS = 40
