@@ -1,8 +1,10 @@
 """CSRF protection on every unsafe request, with explicit, visible exemptions.
 
-Tokens are HMACs over a *binding* and a time: on checkout pages the binding is the checkout
-session id (unguessable, and it works inside a merchant's iframe where third-party cookies are
-blocked); elsewhere it is a random per-browser id kept in a SameSite cookie. A view opts out
+Tokens are HMACs over a *binding* and a time. A page whose URL names an unguessable id — a
+checkout session (``<session_id>``) or a gateway payment (``<payment_id>``: the issuer's 3-D
+Secure page, a wallet's approval page) — binds its tokens to that id, because such a page may be
+shown inside a merchant's iframe on another site, where the browser sends no SameSite cookie.
+Every other page binds to a random per-browser id kept in a SameSite cookie. A view opts out
 only with ``@csrf_exempt`` (the merchant API uses bearer keys, gateway events are signed).
 """
 
@@ -24,6 +26,8 @@ BROWSER_COOKIE = "kessai_browser"
 TOKEN_FIELD = "csrf_token"  # noqa: S105 - a field name, not a secret
 TOKEN_HEADER = "X-CSRF-Token"  # noqa: S105 - a header name
 MAX_AGE_SECONDS = 24 * 3600 + 3600  # a checkout session lives at most 24 h
+# URL parts that name an unguessable resource, in order of preference (see the docstring).
+BINDING_VIEW_ARGS = ("session_id", "payment_id")
 _exempt_views: set[str] = set()
 
 
@@ -68,9 +72,9 @@ def csrf_token() -> str:
     return f"{issued}.{_sign(_binding(), issued)}"
 
 
-def bind_to_checkout(session_id: str) -> None:
-    """Called by checkout views (before rendering and before checking) to bind the token."""
-    g.csrf_binding = session_id
+def bind_to_checkout(resource_id: str) -> None:
+    """Bind this request's tokens to an unguessable id (before rendering and checking)."""
+    g.csrf_binding = resource_id
 
 
 def token_is_valid(token: str | None) -> bool:
@@ -83,10 +87,10 @@ def token_is_valid(token: str | None) -> bool:
 
 
 def _protect() -> ResponseReturnValue | None:
-    # Checkout pages bind their tokens to the session id in their URL (``<session_id>``).
-    session_id = (request.view_args or {}).get("session_id")
-    if session_id:
-        bind_to_checkout(session_id)
+    view_args = request.view_args or {}
+    binding = next((view_args[name] for name in BINDING_VIEW_ARGS if view_args.get(name)), None)
+    if binding:
+        bind_to_checkout(binding)
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return None
     view = current_app.view_functions.get(request.endpoint or "")

@@ -50,6 +50,14 @@ def allow_frame_origins(origins: list[str]) -> None:
         g.csp["frame-ancestors"] = cleaned
 
 
+def allow_any_frame() -> None:
+    """A gateway's page that must work inside whatever frame the checkout runs in (EMV 3-D
+    Secure shows the issuer's challenge inside the requestor's frame). The gateway cannot know
+    the merchant's origins, so, like a real issuer's page, it may be framed by any origin."""
+    if "csp" in g:
+        g.csp["frame-ancestors"] = ["*"]
+
+
 def allow_form_targets(urls: list[str]) -> None:
     """Chromium applies ``form-action`` to a POST's redirect too: add the merchant's return
     URLs and the gateway's challenge pages we may send the shopper to."""

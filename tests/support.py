@@ -54,3 +54,19 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def handed_off_to(response: Any) -> str:
+    """Where a gateway page's post sends the browser on (checkout/navigation.py): a 200 page
+    that moves on by a meta refresh — never a redirect, which the page's form-action would
+    block on its way to the merchant — with the same target as its link."""
+    status = getattr(response, "status_code", None)
+    assert status == 200, status
+    assert "Location" not in response.headers
+    html = response.text if hasattr(response, "text") and isinstance(response.text, str) \
+        else response.get_data(as_text=True)
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', html)
+    assert refresh, "not a hand-off page"
+    target = refresh.group(1).replace("&amp;", "&")
+    assert f'href="{refresh.group(1)}"' in html
+    return target

@@ -11,6 +11,8 @@ from typing import Any
 from checkout.db import get_db
 from checkout.merchants import create_merchant
 
+from support import csrf_from, handed_off_to
+
 
 def embed_config(page: str) -> Any:
     match = re.search(r"data-kessai-embed='([^']+)'", page)
@@ -81,3 +83,60 @@ def test_top_level_payment_still_goes_to_the_success_url(client: Any, api: Any) 
     paid = client.post(f"/pay/{session['id']}", data=card_form(client, session["id"]),
                        headers={"Sec-Fetch-Dest": "document"})
     assert paid.headers["Location"].startswith("https://shop.example/ok?session_id=")
+
+
+# ---- the gateway's pages inside the checkout's frame -----------------------------------------
+
+def challenge_url(client: Any, session_id: str) -> str:
+    form = {**card_form(client, session_id), "card_number": "4000002760003184"}
+    started = client.post(f"/pay/{session_id}", data=form, headers={"Sec-Fetch-Dest": "iframe"})
+    assert started.status_code == 303 and "/sandbox/challenge/" in started.location
+    return str(started.location)
+
+
+def csp(response: Any) -> dict[str, list[str]]:
+    return {name: values for name, *values in (
+        part.split() for part in response.headers["Content-Security-Policy"].split(";")
+        if part.strip())}
+
+
+def test_the_issuers_challenge_may_be_framed_and_ends_its_post_without_a_redirect(
+        app: Any, api: Any) -> None:
+    """EMV 3-D Secure shows the issuer's page inside the requestor's frame; the sandbox issuer
+    cannot know the merchant's origins, so it may be framed by any. Its form posts back to
+    itself only, and moves on by a hand-off page: a 303 from it would be checked against its
+    ``form-action 'self'`` all the way to the merchant's success_url — and blocked."""
+    session_id = api.create().get_json()["id"]
+    shopper = app.test_client()
+    url = challenge_url(shopper, session_id)
+    # Inside a shop's iframe on another site the browser sends no SameSite cookie: start clean.
+    framed = app.test_client()
+    page = framed.get(url, headers={"Sec-Fetch-Dest": "iframe"})
+    policy = csp(page)
+    assert policy["frame-ancestors"] == ["*"]
+    assert policy["form-action"] == ["'self'"]
+    answer = framed.post(url, headers={"Sec-Fetch-Dest": "iframe"}, data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "outcome": "approve"})
+    back = handed_off_to(answer)
+    assert back.endswith(f"/pay/{session_id}/return")
+    assert csp(answer)["frame-ancestors"] == ["*"]
+    returned = framed.get(back, headers={"Sec-Fetch-Dest": "iframe"})
+    assert returned.location == f"/pay/{session_id}"  # the framed result page, not the shop
+    assert api.get(session_id).get_json()["payment_status"] == "paid"
+
+
+def test_a_gateway_pages_token_is_bound_to_its_payment(app: Any, api: Any) -> None:
+    first, second = (challenge_url(app.test_client(), api.create().get_json()["id"])
+                     for _ in range(2))
+    issuer = app.test_client()
+    token = csrf_from(issuer.get(first).get_data(as_text=True))
+    stolen = issuer.post(second, data={"csrf_token": token, "outcome": "approve"})
+    assert stolen.status_code == 400
+    assert "Location" not in stolen.headers
+
+
+def test_checkout_pages_still_refuse_frames_from_other_origins(client: Any, api: Any) -> None:
+    session_id = api.create().get_json()["id"]
+    page = client.get(f"/pay/{session_id}", headers={"Sec-Fetch-Dest": "iframe"})
+    assert csp(page)["frame-ancestors"] == ["https://shop.example"]
+    assert "https://shop.example" in csp(page)["form-action"]  # where a payment may end

@@ -32,7 +32,7 @@ from checkout.gateway_events import SIGNATURE_HEADER
 from checkout.models import GatewayEventReceipt, Payment, SandboxPayment, WebhookEvent
 from checkout.webhooks import sign
 
-from support import csrf_from
+from support import csrf_from, handed_off_to
 
 GATEWAY_SECRET = "gw_test_secret_for_loopback"
 
@@ -204,8 +204,7 @@ def test_3ds_challenge_approved(kessai: str, api: Any, shopper: Shopper, sandbox
     assert api.get(session["id"]).get_json()["payments"][0]["status"] == REQUIRES_ACTION
 
     answered = shopper.answer_challenge(challenge_url, "approve")
-    assert answered.status_code == 303
-    back = answered.headers["Location"]
+    back = handed_off_to(answered)
     assert back == f"{kessai}/pay/{session['id']}/return"
     # The sandbox's signed event reached Kessai before the shopper is even back.
     assert api.get(session["id"]).get_json()["payment_status"] == "paid"
@@ -222,7 +221,7 @@ def test_3ds_challenge_approved(kessai: str, api: Any, shopper: Shopper, sandbox
 def test_3ds_challenge_failed(kessai: str, api: Any, shopper: Shopper, sandbox: Sandbox) -> None:
     session = new_session(api)
     challenge_url = shopper.pay(session["url"], "4000002760003184").headers["Location"]
-    back = shopper.answer_challenge(challenge_url, "fail").headers["Location"]
+    back = handed_off_to(shopper.answer_challenge(challenge_url, "fail"))
     returned = shopper.open(back)
     assert returned.status_code == 303
     page = shopper.open(returned.headers["Location"])

@@ -23,7 +23,7 @@ from checkout.markets.japan.text import (
 )
 from checkout.models import Merchant
 
-from support import Api, MerchantInfo, csrf_from
+from support import Api, MerchantInfo, csrf_from, handed_off_to
 
 
 @pytest.mark.parametrize(("typed", "expected"), [
@@ -207,7 +207,7 @@ def test_d_payment_pays_digital_goods_and_is_refused_for_physical_goods(
     page = client.get(approval, headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "d払いで支払いを承認" in page and "￥1,500" in page
     answer = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "approve"})
-    assert client.get(answer.location).location.startswith("https://shop.example/ok")
+    assert client.get(handed_off_to(answer)).location.startswith("https://shop.example/ok")
     payment = api.get(ebook["id"]).get_json()["payments"][0]
     assert (payment["method"], payment["amount"], payment["status"]) == (
         "docomo_carrier", 1500, "succeeded")

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from checkout.db import get_db
 from checkout.models import Payment, SandboxPayment, WebhookEvent
 
-from support import csrf_from
+from support import csrf_from, handed_off_to
 from test_storage import run_together
 
 BACKENDS = ("sqlite", "postgresql")
@@ -150,8 +150,7 @@ def test_a_final_payment_is_never_rewritten_by_a_late_cancellation(
     shopper = app.test_client()
     switch = page_form(shopper, session_id, "paypay")
     issuer, approval = issuer_approval(app, gateway_payment_id)
-    assert issuer.post(f"/sandbox/challenge/{gateway_payment_id}", data=approval).status_code \
-        == 303
+    handed_off_to(issuer.post(f"/sandbox/challenge/{gateway_payment_id}", data=approval))
     shopper.post(f"/pay/{session_id}", data=switch)
     state = the_state(app, api, session_id)
     assert inconsistencies(state) == []

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, request
+from flask import Blueprint, abort, current_app, g, request
 
+from .. import security
+from ..navigation import hand_off
 from ..pages import render_page
 from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError
 from .sandbox import SandboxLedger
@@ -37,6 +39,7 @@ def challenge(payment_id: str) -> Any:
     except GatewayError:
         abort(404)
     g.theme = "default"
+    security.allow_any_frame()  # like an issuer's challenge, shown inside the checkout's frame
     return render_page("sandbox/challenge.html", payment=payment,
                        waiting=payment.status == REQUIRES_ACTION)
 
@@ -51,8 +54,8 @@ def answer_challenge(payment_id: str) -> Any:
                        from_statuses=(REQUIRES_ACTION,))
     except GatewayError:
         abort(404)
-    target = ledger.return_url(payment_id) or "/"
-    return redirect(target, code=303)
+    # The return URL leads on to the merchant, which this page's form-action cannot name.
+    return hand_off(ledger.return_url(payment_id) or "/")
 
 
 # The wallet's approval page lives in its own module and attaches itself to ``bp``.

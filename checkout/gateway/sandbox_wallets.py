@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, redirect, request
+from flask import abort, g, request
 
+from .. import security
+from ..navigation import hand_off
 from ..pages import render_page
 from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError, PaymentRequest
 from .pages import bp, current_ledger
@@ -35,6 +37,7 @@ def sandbox_wallet(request_: PaymentRequest, payment_id: str, links: SandboxLink
 def wallet(payment_id: str) -> Any:
     payment = _payment_or_404(payment_id)
     g.theme = "default"
+    security.allow_any_frame()  # a wallet page opened inside a merchant's checkout frame
     return render_page("sandbox/wallet.html", payment=payment, method_name=method_name(payment),
                        waiting=payment.status == REQUIRES_ACTION,
                        via=request.args.get("via", ""))
@@ -56,8 +59,7 @@ def answer_wallet(payment_id: str) -> Any:
         g.theme = "default"
         return render_page("sandbox/wallet.html", payment=payment, waiting=False, via="qr",
                            method_name=method_name(payment), answered=True)
-    target = ledger.return_url(payment_id) or "/"
-    return redirect(target, code=303)
+    return hand_off(ledger.return_url(payment_id) or "/")
 
 
 def method_name(payment: Any) -> str:
