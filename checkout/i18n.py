@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
-from babel.dates import get_timezone, get_timezone_name
+from babel.dates import get_timezone, get_timezone_gmt, get_timezone_name
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import get_timezone as babel_get_timezone
@@ -218,7 +218,18 @@ def datetime_filter(timestamp: int | datetime, fmt: str = "medium") -> str:
 
 
 def zone_label(_value: Any = None) -> str:
-    """Short zone label in the shopper's language (JST, KST, or a city name)."""
-    zone = babel_get_timezone()
-    return get_timezone_name(zone, width="short", locale=current_locale(),
-                             zone_variant="generic") or str(zone)
+    """Short zone label in the shopper's language (日本時間, 한국 시간, or a city name)."""
+    return zone_name(str(babel_get_timezone()))
+
+
+def zone_name(zone: str, width: str = "short") -> str:
+    """A zone as people say it: 日本時間 / 한국 시간 / France Time — and for a zone that is no
+    place (a browser or server in UTC, ``Etc/GMT-9``) the plain offset: ``UTC``, ``GMT+09:00``.
+    CLDR's generic name for those reads "不明な地域（UTC）時間" / "알려지지 않은 지역(UTC) 시간"."""
+    tz = get_timezone(zone)
+    if zone in ("UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Zulu", "Universal"):
+        return "UTC"
+    if zone.startswith("Etc/") or "/" not in zone:
+        return str(get_timezone_gmt(datetime.now(tz), width="long", locale=current_locale()))
+    return str(get_timezone_name(tz, width=width, locale=current_locale(),
+                                 zone_variant="generic") or zone)

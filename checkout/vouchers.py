@@ -103,6 +103,9 @@ class VoucherKind:
     zone: str = "UTC"
     # A short name for CSS and tests (e.g. the konbini chain): ``slip--<variant>``.
     variant: Callable[[Voucher], str] = field(default=lambda voucher: voucher.kind)
+    # The shopper moves money into an account (bank transfer, 가상계좌) rather than paying at a
+    # counter: the slip then says "deposit" (入金, 입금), as the bank and the shopper do.
+    deposit: bool = False
 
 
 VOUCHER_KINDS: dict[str, VoucherKind] = {}
@@ -472,12 +475,9 @@ def _deadline_in(timestamp: int, zone: str) -> str:
 
 
 def _zone_name(zone: str) -> str:
-    from babel.dates import get_timezone, get_timezone_name
+    from .i18n import zone_name
 
-    from .i18n import current_locale
-
-    return get_timezone_name(get_timezone(zone), width="short", locale=current_locale(),
-                             zone_variant="generic") or zone
+    return zone_name(zone)
 
 
 def _shopper_zone() -> str:

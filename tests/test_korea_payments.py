@@ -20,6 +20,8 @@ from checkout.markets.korea.settings import update_korea_settings
 from checkout.models import Merchant, Notification, Voucher, WebhookEvent
 from checkout.notify import deliver_due
 
+from support import handed_off_to
+
 # The fixtures ``api`` / ``merchant`` come from tests/conftest.py; their types are not imported
 # from it (``conftest`` is ambiguous when tests/ and tests/e2e/ are collected together).
 Api = MerchantInfo = Any
@@ -225,8 +227,8 @@ def test_wallet_on_a_phone_redirects_to_the_app_and_back(app: Flask, api: Api, c
     page = client.get(approval, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "₩62,000" in page and "결제 승인하기" in page
     answer = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "approve"})
-    assert answer.location.endswith(f"/pay/{sid}/return")
-    assert follow_to_success(client, client.get(answer.location)).startswith("https://shop.example/ok")
+    assert handed_off_to(answer).endswith(f"/pay/{sid}/return")
+    assert follow_to_success(client, client.get(handed_off_to(answer))).startswith("https://shop.example/ok")
     session = api.get(sid).get_json()
     assert session["payment_status"] == "paid"
     assert session["payments"][0]["method"] == wallet
@@ -289,7 +291,7 @@ def test_wallet_cancelled_in_the_app_returns_to_the_methods(api: Api,
     approval = submit(client, sid, "toss_pay", device="phone", **ALL_AGREED).location
     page = client.get(approval).get_data(as_text=True)
     back = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "cancel"})
-    returned = client.get(back.location)
+    returned = client.get(handed_off_to(back))
     assert returned.location.endswith(f"/pay/{sid}?method=toss_pay")
     html = client.get(returned.location, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "결제가 취소되어 청구된 금액은 없어요" in html
@@ -426,12 +428,33 @@ def test_virtual_account_issued_then_deposited(app: Flask, api: Api, client: Fla
     assert (local.hour, local.minute, local.second) == (23, 59, 59)
     assert 2 * 86400 < deadline - now() <= 4 * 86400
     assert "대한민국 시간" in html  # the deadline names its zone (KST)
+    # The shopper deposits (입금) into the account: the slip and its test button say so.
+    assert "입금을 기다리고 있어요" in html and "입금 시뮬레이션" in html
+    assert "결제 시뮬레이션" not in html
 
     simulate = re.search(r'action="([^"]+/simulate)"', html).group(1)
     client.post(simulate, data={"csrf_token": csrf_from(html), "outcome": "paid"})
     assert api.get(sid).get_json()["payment_status"] == "paid"
+    paid = client.get(urlsplit(slip_url).path, headers={"Accept-Language": "ko"}).get_data(
+        as_text=True)
+    assert "입금이 확인됐어요" in paid
     assert events(app, sid) == ["checkout.session.completed",
                                 "checkout.session.async_payment_succeeded"]
+
+
+def test_a_shopper_in_utc_reads_the_zone_plainly(api: Api, client: FlaskClient) -> None:
+    """CLDR names UTC "알려지지 않은 지역(UTC) 시간" / "不明な地域（UTC）時間"; a browser in UTC
+    (many phones abroad, every CI machine) must read "UTC" next to its own deadline."""
+    sid = create_krw(api)
+    slip_url = submit(client, sid, "kr_virtual_account", deposit_bank="shinhan",
+                      depositor_name="홍길동", **ALL_AGREED).location
+    client.set_cookie("kessai_tz", "UTC")
+    for language in ("ko", "ja", "zh-Hans", "en"):
+        html = client.get(urlsplit(slip_url).path,
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        assert "UTC" in html, language
+        assert not any(unknown in html for unknown in (
+            "알려지지 않은 지역", "不明な地域", "未知地区", "Unknown Region")), language
 
 
 def test_virtual_account_expires(app: Flask, merchant: MerchantInfo, api: Api,
@@ -589,7 +612,7 @@ def test_demo_order_page_shows_the_texts_the_shopper_got(client: FlaskClient) ->
                       **ALL_AGREED).location
     page = client.get(approval).get_data(as_text=True)
     back = client.post(approval, data={"csrf_token": csrf_from(page), "outcome": "approve"})
-    success = follow_to_demo(client, client.get(back.location))
+    success = follow_to_demo(client, client.get(handed_off_to(back)))
     html = client.get(success, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert 'data-testid="sms-inbox"' in html and "010-5555-0000" in html
     assert "₩62,000 결제(카카오페이)가 완료되었습니다" in html

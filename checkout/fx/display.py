@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from babel.dates import format_skeleton, format_timedelta, get_timezone_name
+from babel.dates import format_skeleton, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent, get_currency_name
 from flask import url_for
@@ -22,7 +22,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import current_locale
+from ..i18n import current_locale, zone_name
 from ..methods import CATALOG
 from ..models import CheckoutSession, Payment, RateQuote
 from ..money import format_money
@@ -185,7 +185,7 @@ def as_of_text(source: str, as_of: int) -> str:
     return _("%(date)s, %(time)s %(zone)s",
              date=format_skeleton("MMMd", moment, locale=locale),
              time=format_skeleton("Hm", moment, locale=locale),
-             zone=get_timezone_name(zone, width="long", zone_variant="generic", locale=locale))
+             zone=zone_name(str(zone), width="long"))
 
 
 def countdown_text(seconds: int) -> str:
@@ -199,7 +199,7 @@ def _time_in_zone(timestamp: int) -> str:
     moment = datetime.fromtimestamp(timestamp, UTC).astimezone(zone)
     locale = current_locale()
     return _("%(time)s %(zone)s", time=format_skeleton("Hm", moment, locale=locale),
-             zone=get_timezone_name(zone, width="short", zone_variant="generic", locale=locale))
+             zone=zone_name(str(zone)))
 
 
 def _change(before: int, after: int, currency: str) -> Change:

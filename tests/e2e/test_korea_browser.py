@@ -258,8 +258,8 @@ def test_virtual_account_deposit_then_expiry(shop: Any, desktop: BrowserContext,
     webhook_receiver.wait_for(lambda r: b'"checkout.session.completed"' in r.body
                               and session["id"].encode() in r.body)
 
-    page.get_by_role("button", name="결제 시뮬레이션").click()
-    expect(page.locator("#slip-status")).to_contain_text("결제가 확인됐어요")
+    page.get_by_role("button", name="입금 시뮬레이션").click()
+    expect(page.locator("#slip-status")).to_contain_text("입금이 확인됐어요")
     check_state(page, "computer: 가상계좌 paid")
     paid = webhook_receiver.wait_for(
         lambda r: b"async_payment_succeeded" in r.body and session["id"].encode() in r.body)

@@ -133,4 +133,5 @@ register_voucher_kind(VoucherKind(
     ],
     notes=lambda _v: [_("Transfer fees are paid by the sender.")],
     zone="Asia/Tokyo",
+    deposit=True,
 ))

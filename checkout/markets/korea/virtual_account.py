@@ -153,6 +153,7 @@ register_voucher_kind(VoucherKind(
     steps=_steps,
     notes=_notes,
     zone="Asia/Seoul",
+    deposit=True,
     variant=lambda voucher: str(((voucher.data or {}).get("fields") or {}).get("bank", KIND)),
 ))
 
