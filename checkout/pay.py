@@ -42,6 +42,8 @@ from .themes import resolve_theme
 bp = Blueprint("pay", __name__)
 
 HTMX_STOP_POLLING = 286
+# What an htmx request may swap on the pay page without the rest of the page (pages.py).
+PAY_PAGE_FRAGMENTS = {"method-panel": "partials/method_panel.html"}
 
 
 # A page view reads the session, its merchant, payments and rate quotes: one query instead of
@@ -288,7 +290,7 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
             declined_payment=payment if decline else None,
             processing=processing,
             brands=BRAND_LABELS,
-            fragment=request.headers.get("HX-Target") == "method-panel",
+            fragments=PAY_PAGE_FRAGMENTS,
         ),
         status,
     )

@@ -59,6 +59,7 @@ from .methods import CATALOG, available_methods, default_method_ids
 from .models import CheckoutSession, Merchant, Payment
 from .money import CURRENCIES
 from .pages import render_page
+from .pay import PAY_PAGE_FRAGMENTS
 from .pricing import payable
 from .themes import DEFAULT_THEME, MARKET_THEMES, available_themes, theme_exists
 
@@ -178,7 +179,6 @@ def pay_page(fx: Fixtures, checkout: CheckoutSession | None = None, *, method: s
         "field_errors": field_errors or {}, "values": values or {}, "notice": notice,
         "decline": decline, "declined_payment": declined_payment, "processing": processing,
         "brands": BRAND_LABELS,
-        "fragment": request.headers.get("HX-Target") == "method-panel",
     }
 
 
@@ -332,6 +332,7 @@ def show(theme: str, locale: str, state_id: str) -> Any:
     if context.get("checkout") is not None:
         bind_to_checkout(context["checkout"].id)  # as checkout pages do: the forms' tokens match
     response = make_response(render_page("preview/frame.html", page_template=state.template,
+                           fragments=PAY_PAGE_FRAGMENTS if state.template == "pay.html" else None,
                            preview={"state": state, "theme": theme, "locale": locale,
                                     "currency": currency, "version": watched_version(),
                                     "themes": list(available_themes()), "locales": LOCALES,
