@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from . import assets, config, csrf, embed, errors, i18n, pages, security, themes
+from . import addresses, assets, config, csrf, embed, errors, i18n, pages, security, themes
 from .db import db
 
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     pages.init_app(app)
     embed.init_app(app)
+    addresses.init_app(app)  # the address block on every method (address_collection)
     errors.init_app(app)
     Compress(app)
 
