@@ -20,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext
 from werkzeug.serving import make_server
 
 from checkout import create_app
 from checkout.db import get_db
 from checkout.merchants import create_merchant
 from checkout.worker import run_forever
+
+from merchant_site import merchant_shop  # noqa: F401 - a fixture, offered to every e2e test
+from shopper import INTEGRITY_CHECK
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 
@@ -46,6 +50,25 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     if executable:
         options["executable_path"] = executable
     return options
+
+
+@pytest.fixture(autouse=True)
+def one_page_after_every_swap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every browser context of every test checks every page it loads and every htmx swap
+    (shopper.INTEGRITY_CHECK); a test whose pages broke fails, whatever else it asserted."""
+    broken: list[str] = []
+    original = Browser.new_context
+
+    def new_context(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = original(self, *args, **kwargs)
+        context.add_init_script(INTEGRITY_CHECK)
+        context.on("console", lambda message: broken.append(message.text)
+                   if message.text.startswith("INTEGRITY") else None)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield
+    assert broken == [], "a page was not one page"
 
 
 @dataclass

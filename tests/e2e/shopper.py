@@ -48,6 +48,41 @@ STATUS_POLL_COUNTER = """
 """
 
 
+# Runs in every page and frame of the browser suite (an init script, which the page's CSP
+# does not govern; conftest.one_page_after_every_swap installs it): after every load and every
+# htmx swap a Kessai page must still be one page — one banner, one main, one contentinfo, no
+# duplicate ids, no document inside the document. A broken page logs an INTEGRITY error.
+INTEGRITY_CHECK = """
+(() => {
+  const landmark = (selector) => [...document.querySelectorAll(selector)]
+    .filter((el) => !el.parentElement.closest("main, article, aside, nav, section")).length;
+  function check(when) {
+    if (!document.querySelector('meta[name="htmx-config"]')) return;  // not a Kessai page
+    const problems = [];
+    const mains = document.querySelectorAll("main, [role=main]").length;
+    if (mains !== 1) problems.push(mains + " main landmarks");
+    const banners = landmark("header, [role=banner]");
+    if (banners !== 1) problems.push(banners + " banners");
+    const footers = landmark("footer, [role=contentinfo]");
+    if (footers !== 1) problems.push(footers + " contentinfo landmarks");
+    const seen = new Set();
+    for (const el of document.querySelectorAll("[id]")) {
+      if (seen.has(el.id)) problems.push("duplicate id " + el.id);
+      seen.add(el.id);
+    }
+    if (document.querySelector("body html, body head, body body, main main")) {
+      problems.push("document inside the document");
+    }
+    if (problems.length) {
+      console.error(`INTEGRITY after ${when} of ${location.pathname}: ${problems.join("; ")}`);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", () => check("load"));
+  document.addEventListener("htmx:afterSettle", () => check("swap"));
+})();
+"""
+
+
 def watch(context: BrowserContext) -> list[str]:
     """Console errors, page errors and CSP violations of every page in ``context``."""
     problems: list[str] = []
