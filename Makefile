@@ -53,13 +53,14 @@ catalogs: install
 migrate: install
 	$(VENV)/bin/kessai db upgrade
 
-## browsers: Debian's Chromium and CJK fonts (Playwright cannot download browsers here)
+## browsers: Debian's Chromium and CJK fonts (Playwright cannot download browsers here), and
+## Java for the Nu HTML Checker (vnu-jar)
 browsers:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v java >/dev/null; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk default-jre-headless >/dev/null; \
 	  elif command -v apt-get >/dev/null; then \
-	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk default-jre-headless; \
 	  else \
 	    $(PY) -m playwright install chromium; \
 	  fi; \

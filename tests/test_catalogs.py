@@ -94,8 +94,9 @@ class ShopperText(HTMLParser):
             self._skip += 1
         for name, value in attrs:
             spoken = name in SPOKEN_ATTRIBUTES
-            # data-* texts that checkout.js shows (not JSON or ids meant for scripts)
-            shown_by_script = (name.startswith("data-") and value and " " in value
+            # data-* texts that checkout.js shows (not JSON, ids or htmx's data-hx-* settings)
+            shown_by_script = (name.startswith("data-") and not name.startswith("data-hx-")
+                               and value and " " in value
                                and not value.lstrip().startswith(("{", "[")))
             if value and (spoken or shown_by_script):
                 self.parts.append(value)

@@ -247,7 +247,7 @@ def test_wallet_on_a_computer_shows_a_qr_and_moves_on_by_polling(api: Api,
     assert qr_target.startswith("http://localhost/sandbox/wallet/")
     assert qr_target.endswith("?via=qr")
     poll = f"/pay/{sid}/wallet/status"
-    assert f'hx-get="{poll}"' in html and 'hx-trigger="every 2s"' in html
+    assert f'data-hx-get="{poll}"' in html and 'data-hx-trigger="every 2s"' in html
     waiting = client.get(poll, headers={"HX-Request": "true"})
     assert waiting.status_code == 200 and "HX-Redirect" not in waiting.headers
 

@@ -77,7 +77,7 @@ def test_every_entry_renders_in_its_locale_and_theme(preview: Any, state_id: str
     assert f'<html lang="{HTML_LANG[locale]}">' in html
     assert f"/assets/theme/{theme}.css?v=" in html
     assert f"theme-{theme}" in html
-    assert 'hx-get="/preview/version?v=' in html  # live reload, through htmx (no inline script)
+    assert 'data-hx-get="/preview/version?v=' in html  # live reload, by htmx: no inline script
     assert "<script>" not in html and " style=" not in html  # the strict CSP still holds
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
 

@@ -181,7 +181,7 @@ def test_every_page_state_escapes_hostile_strings(
     app.extensions["kessai.gateway"] = unreachable_gateway()
     try:
         body = visit("processing", card_post(client, waiting["id"], "4242 4242 4242 4242"), 503)
-        assert 'id="payment-status"' in body and "hx-trigger" in body
+        assert 'id="payment-status"' in body and "data-hx-trigger" in body
         visit("status (polling)", client.get(f"/pay/{waiting['id']}/status",
                                              headers={"HX-Request": "true"}), 200)
     finally:

@@ -64,7 +64,7 @@
   // htmx disables the button itself (hx-disabled-elt); a plain post needs this guard.
   function onSubmit(event) {
     var form = event.target, button = form.querySelector("[data-pay-button]");
-    if (!button || (window.htmx && form.hasAttribute("hx-post"))) return;
+    if (!button || (window.htmx && form.hasAttribute("data-hx-post"))) return;
     if (button.classList.contains("is-busy")) { event.preventDefault(); return; }
     button.classList.add("is-busy");
   }

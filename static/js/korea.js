@@ -78,7 +78,7 @@
     if (input.matches("[data-kr-card-company]")) markInterestFree(input);
     if (input.matches("[data-sms-toggle]")) {
       toggleSms(input);
-      var field = input.checked && input.closest("[data-sms-receipt]").querySelector("input[type=tel]");
+      var field = input.checked && input.closest("[data-sms-receipt]").querySelector("[data-phone-kr]");
       if (field && !field.value) field.focus();
     }
   });

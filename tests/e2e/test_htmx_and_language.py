@@ -120,12 +120,12 @@ def test_status_box_polls_until_final_then_stops(live_server: Any, browser: Brow
         pay_button(page).click()
         status = page.locator("#payment-status")
         expect(status).to_contain_text("Checking your payment")
-        expect(status).to_have_attribute("hx-trigger", "every 2s")
+        expect(status).to_have_attribute("data-hx-trigger", "every 2s")
     assert page.evaluate("window.__statusPolls") == 0  # the clock, not the wall, drives polls
     with page.expect_response(lambda r: "/status" in r.url and r.status == 286):
         page.clock.run_for(2100)
     expect(status).to_contain_text("The payment did not go through.")
-    expect(status).not_to_have_attribute("hx-trigger", re.compile(".*"))
+    expect(status).not_to_have_attribute("data-hx-trigger", re.compile(".*"))
     polls = page.evaluate("window.__statusPolls")
     page.clock.run_for(20_000)  # ten more periods: no request may leave
     assert page.evaluate("window.__statusPolls") == polls
