@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
@@ -222,7 +222,7 @@ def zone_label(_value: Any = None) -> str:
     return zone_name(str(babel_get_timezone()))
 
 
-def zone_name(zone: str, width: str = "short") -> str:
+def zone_name(zone: str, width: Literal["long", "short"] = "short") -> str:
     """A zone as people say it: 日本時間 / 한국 시간 / France Time — and for a zone that is no
     place (a browser or server in UTC, ``Etc/GMT-9``) the plain offset: ``UTC``, ``GMT+09:00``.
     CLDR's generic name for those reads "不明な地域（UTC）時間" / "알려지지 않은 지역(UTC) 시간"."""
