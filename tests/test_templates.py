@@ -19,6 +19,7 @@ import pytest
 from flask import Flask, g, template_rendered
 from flask.testing import FlaskClient
 
+from checkout import create_app
 from checkout.config import PROJECT_ROOT
 from checkout.db import get_db
 from checkout.gateway.http import HttpGateway
@@ -245,3 +246,25 @@ def test_theme_css_is_one_file_per_theme(client: FlaskClient) -> None:
         assert response.status_code == 200 and response.mimetype == "text/css"
         css = response.get_data(as_text=True)
         assert ".pay-button{" in css and "--pay-button-bg:" in css
+
+
+def test_every_page_loads_its_scripts_and_styles_by_versioned_urls() -> None:
+    """A script or stylesheet without ?v=<hash> is cached by the browser with no way to move
+    it on: after a deployment a slip ran the old voucher.js (it was linked by a plain URL).
+    Checked on every state × theme × locale of the preview gallery."""
+    import re as regex
+
+    app = create_app({"PREVIEW_ENABLED": True, "TESTING": True, "DATABASE_URL": "sqlite://",
+                      "DEMO_ENABLED": False})
+    client = app.test_client()
+    gallery = client.get("/preview/").get_data(as_text=True)
+    pages = sorted(set(regex.findall(r'href="(/preview/[^"?]+)"', gallery)))
+    unversioned = set()
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        html = html.replace('href="/static/css/preview.css"', "")  # the designers' own toolbar
+        for url in regex.findall(r'<script[^>]* src="([^"]+)"|<link[^>]* href="(/[^"]+)"', html):
+            found = url[0] or url[1]
+            if "?v=" not in found:
+                unversioned.add((page.split("/")[-1], found))
+    assert not unversioned, sorted(unversioned)[:10]
