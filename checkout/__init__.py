@@ -10,7 +10,19 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from . import addresses, assets, config, csrf, embed, errors, i18n, pages, security, themes
+from . import (
+    addresses,
+    assets,
+    config,
+    csrf,
+    embed,
+    errors,
+    i18n,
+    messages,
+    pages,
+    security,
+    themes,
+)
 from .db import db
 
 
@@ -30,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     themes.init_app(app)
     assets.init_app(app)
     pages.init_app(app)
+    messages.init_app(app)  # decline headings and texts in templates
     embed.init_app(app)
     addresses.init_app(app)  # the address block on every method (address_collection)
     errors.init_app(app)

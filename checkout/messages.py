@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask_babel import gettext as _
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["decline_title"] = decline_title
 
 
 def card_error_message(code: str) -> str:
@@ -31,3 +36,14 @@ def decline_message(code: str | None) -> str:
         "carrier_limit_exceeded": _("Your mobile carrier refused the payment (monthly limit reached). Please choose another payment method."),
     }
     return messages.get(code or "", _("The payment did not go through. Please try again or use another payment method."))
+
+
+def decline_title(code: str | None) -> str:
+    """The heading above :func:`decline_message`: a shopper who cancelled in the wallet's app
+    was not refused by anyone, and must not read "Payment declined"."""
+    titles = {
+        "payment_canceled": _("Payment cancelled"),
+        "expired": _("Payment not completed in time"),
+        "authentication_failed": _("Authentication not completed"),
+    }
+    return titles.get(code or "", _("Payment declined"))

@@ -295,6 +295,8 @@ def test_wallet_cancelled_in_the_app_returns_to_the_methods(api: Api,
     assert returned.location.endswith(f"/pay/{sid}?method=toss_pay")
     html = client.get(returned.location, headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "결제가 취소되어 청구된 금액은 없어요" in html
+    # Nobody refused the shopper: the heading says cancelled, not declined.
+    assert "결제가 취소되었습니다" in html and "결제가 거절되었습니다" not in html
     session = api.get(sid).get_json()
     assert session["status"] == "open"
     assert session["payments"][0]["failure_code"] == "payment_canceled"
