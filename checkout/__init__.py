@@ -35,6 +35,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     db.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
@@ -72,4 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from . import preview
 
         app.register_blueprint(preview.bp)
+    from . import limits
+
+    limits.init_app(app)  # request rates on the API and the pay form (Redis, or memory)
     return app

@@ -253,6 +253,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     413: "body_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -264,6 +265,7 @@ def http_error_as_json(exc: HTTPException) -> Response:
         404: "No such endpoint.",
         405: "Method not allowed for this endpoint.",
         413: "The request body is too large.",
+        429: "Too many requests. Retry after the number of seconds in the Retry-After header.",
     }.get(status, exc.description or "Request failed.")
     error_type = "api_error" if status >= 500 else "invalid_request_error"
     response = _json({"error": {"type": error_type, "code": code, "message": message,

@@ -66,6 +66,19 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "RECONCILE_AFTER_SECONDS": _int(env.get("KESSAI_RECONCILE_AFTER_SECONDS"), 60),
         # How long an API request holds its Idempotency-Key before a retry may take it over.
         "IDEMPOTENCY_LEASE_SECONDS": _int(env.get("KESSAI_IDEMPOTENCY_LEASE_SECONDS"), 30),
+        # Abuse limits (checkout/limits.py): counted in Redis so every node shares them; in
+        # memory (per process) without it. Limits in Flask-Limiter's words ("20 per minute").
+        "RATELIMIT_STORAGE_URI": env.get("KESSAI_REDIS_URL") or "memory://",
+        "API_RATE_LIMIT": env.get("KESSAI_API_RATE_LIMIT") or "100 per second",
+        "API_BAD_KEY_LIMIT": env.get("KESSAI_API_BAD_KEY_LIMIT") or "20 per minute",
+        "PAY_POST_SESSION_LIMIT": env.get("KESSAI_PAY_POST_SESSION_LIMIT") or "30 per 10 minutes",
+        "PAY_POST_ADDRESS_LIMIT": env.get("KESSAI_PAY_POST_ADDRESS_LIMIT") or "120 per 10 minutes",
+        # Proxies in front of Kessai that set X-Forwarded-For/-Proto (a load balancer: 1); the
+        # client address the limits count by is then the one the nearest proxy saw.
+        "TRUSTED_PROXIES": _int(env.get("KESSAI_TRUSTED_PROXIES"), 0),
+        # Declined card payments in a row before a session pauses card payments, and how long.
+        "DECLINES_BEFORE_PAUSE": _int(env.get("KESSAI_DECLINES_BEFORE_PAUSE"), 5),
+        "DECLINE_PAUSE_SECONDS": _int(env.get("KESSAI_DECLINE_PAUSE_SECONDS"), 900),
         # The sandbox pretends to be a network away; tests switch the pause off.
         "SANDBOX_LATENCY_MS": _int(env.get("KESSAI_SANDBOX_LATENCY_MS"), 0 if production else 150),
         "DEMO_ENABLED": _bool(env.get("KESSAI_DEMO"), not production),

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from . import security
@@ -21,6 +22,8 @@ from .fx.quotes import refresh_quote
 from .gateway import CardDetails
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
 from .i18n import LOCALE_COOKIE, normalize_locale
+from .ids import now
+from .limits import paused_until
 from .messages import card_error_message, decline_message
 from .method_forms import parse_method_form
 from .methods import CATALOG, available_methods
@@ -120,6 +123,17 @@ def submit(session_id: str) -> Any:
     if field_errors:
         return _render_checkout(checkout, method_id=method.id, field_errors=field_errors,
                                 values=_safe_values(), status=422)
+    if method.id == "card" and (resume_at := paused_until(get_db(), checkout)):
+        # Card testing: after several declines in a row the session takes no card for a while.
+        minutes = max(1, -(-(resume_at - now()) // 60))
+        response = _render_checkout(checkout, method_id=method.id, status=429, notice=ngettext(
+            "Several cards were declined in a row, so card payments are paused for your "
+            "security. Please try again in %(num)d minute, or choose another payment method.",
+            "Several cards were declined in a row, so card payments are paused for your "
+            "security. Please try again in %(num)d minutes, or choose another payment method.",
+            minutes))
+        response.headers["Retry-After"] = str(resume_at - now())  # type: ignore[union-attr]
+        return response
     waiting = latest_payment(checkout)
     if (waiting is not None and waiting.status == REQUIRES_ACTION and waiting.method != method.id
             and waiting.attempt == attempt == checkout.attempt):

@@ -36,6 +36,7 @@ from .gateway.base import (
     SUCCEEDED,
 )
 from .ids import new_id, now
+from .limits import after_decline
 from .models import CheckoutSession, Payment
 from .pricing import payable
 from .sessions import complete_session
@@ -259,6 +260,8 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
             .execution_options(synchronize_session=False)
         )
         _after_async_failure(db, checkout, payment)
+        if payment.method == "card":
+            after_decline(db, checkout)  # card testing: a run of declines pauses the session
     elif result.status == PENDING:
         _after_pending(db, checkout, payment)
     db.commit()

@@ -394,8 +394,17 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
         "address_collection": checkout.address_collection or "none",
         # What the shopper gave when asked: {type, country, postal_code, state, city, line1, line2}.
         "address": checkout.address,
+        # Card payments paused after declines in a row (card testing): until when, else null.
+        "payment_attempts_paused_until": _paused_until(checkout),
         "livemode": False,
     }
+
+
+def _paused_until(checkout: CheckoutSession) -> int | None:
+    from .db import get_db
+    from .limits import paused_until
+
+    return paused_until(get_db(), checkout) if checkout.status == "open" else None
 
 
 # ---- state changes ------------------------------------------------------------------------
