@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 
 def init_app(app: Flask) -> None:
@@ -47,3 +48,13 @@ def decline_title(code: str | None) -> str:
         "authentication_failed": _("Authentication not completed"),
     }
     return titles.get(code or "", _("Payment declined"))
+
+
+def card_pause_message(minutes: int) -> str:
+    """Why a card is not taken now (limits.paused_until), and what the shopper can do."""
+    return ngettext(
+        "Several cards were declined in a row, so card payments are paused for your "
+        "security. Please try again in %(num)d minute, or choose another payment method.",
+        "Several cards were declined in a row, so card payments are paused for your "
+        "security. Please try again in %(num)d minutes, or choose another payment method.",
+        minutes)

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from . import security
@@ -24,7 +23,7 @@ from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .ids import now
 from .limits import paused_until
-from .messages import card_error_message, decline_message
+from .messages import card_error_message, card_pause_message, decline_message
 from .method_forms import parse_method_form
 from .methods import CATALOG, available_methods
 from .models import CheckoutSession, Payment
@@ -126,12 +125,8 @@ def submit(session_id: str) -> Any:
     if method.id == "card" and (resume_at := paused_until(get_db(), checkout)):
         # Card testing: after several declines in a row the session takes no card for a while.
         minutes = max(1, -(-(resume_at - now()) // 60))
-        response = _render_checkout(checkout, method_id=method.id, status=429, notice=ngettext(
-            "Several cards were declined in a row, so card payments are paused for your "
-            "security. Please try again in %(num)d minute, or choose another payment method.",
-            "Several cards were declined in a row, so card payments are paused for your "
-            "security. Please try again in %(num)d minutes, or choose another payment method.",
-            minutes))
+        response = _render_checkout(checkout, method_id=method.id, status=429,
+                                    notice=card_pause_message(minutes))
         response.headers["Retry-After"] = str(resume_at - now())  # type: ignore[union-attr]
         return response
     waiting = latest_payment(checkout)

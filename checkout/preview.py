@@ -54,7 +54,7 @@ from .config import PROJECT_ROOT
 from .csrf import bind_to_checkout, csrf_exempt
 from .gateway.base import REQUIRES_ACTION, GatewayPayment
 from .i18n import HTML_LANG, LOCALES
-from .messages import card_error_message, decline_message
+from .messages import card_error_message, card_pause_message, decline_message
 from .methods import CATALOG, available_methods, default_method_ids
 from .models import CheckoutSession, Merchant, Payment
 from .money import CURRENCIES
@@ -245,6 +245,12 @@ def _declined(fx: Fixtures) -> dict[str, Any]:
                     declined_payment=failed)
 
 
+@preview_state("card_paused", "Card payments paused (declines in a row)", "pay.html")
+def _card_paused(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout(attempt=6)
+    return pay_page(fx, checkout, method="card", notice=card_pause_message(15))
+
+
 @preview_state("processing", "Processing (waiting for the gateway)", "pay.html")
 def _processing(fx: Fixtures) -> dict[str, Any]:
     checkout = fx.checkout()
@@ -267,6 +273,16 @@ def _expired(fx: Fixtures) -> dict[str, Any]:
 @preview_state("not_found", "Unknown session (not found)", "error.html")
 def _not_found(fx: Fixtures) -> dict[str, Any]:
     return {"kind": "not_found"}
+
+
+@preview_state("rate_limited", "Too many attempts (rate limit)", "error.html")
+def _rate_limited(fx: Fixtures) -> dict[str, Any]:
+    return {"kind": "rate_limited"}
+
+
+@preview_state("hand_off", "Returning to the shop (after a gateway page)", "hand_off.html")
+def _hand_off(fx: Fixtures) -> dict[str, Any]:
+    return {"target": "https://shop.example/thanks"}
 
 
 # ---- routes -----------------------------------------------------------------------------------
