@@ -92,6 +92,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(env.get("KESSAI_MAX_BODY_BYTES"), 64 * 1024),
         "WEBHOOK_TIMEOUT_SECONDS": float(env.get("KESSAI_WEBHOOK_TIMEOUT", "10")),
         "WEBHOOK_MAX_ATTEMPTS": _int(env.get("KESSAI_WEBHOOK_MAX_ATTEMPTS"), 12),
+        # Merchants whose webhooks a worker delivers at once (one lane each; checkout/webhooks).
+        "WEBHOOK_LANES": _int(env.get("KESSAI_WEBHOOK_LANES"), 8),
         "WORKER_POLL_SECONDS": float(env.get("KESSAI_WORKER_POLL_SECONDS", "1")),
         "WTF_CSRF_TIME_LIMIT": None,  # the checkout session's own expiry bounds a page's life
         "WTF_CSRF_SSL_STRICT": False,  # iframes send a cross-site Referer; the token is enough

@@ -3,7 +3,8 @@
 An event is written in the same transaction as the change it reports, so it can never be lost
 or sent for a change that rolled back. The worker (``kessai worker``) claims due events with a
 lease, POSTs them, and reschedules failures with exponential backoff: at least once delivery;
-merchants de-duplicate on the event id.
+merchants de-duplicate on the event id. Each merchant has its own delivery lane
+(``DeliveryLanes``), so one merchant's slow or dead endpoint never delays another's events.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from flask import current_app
-from sqlalchemy import or_, select, update
+from flask import Flask, current_app
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .db import get_db
 from .ids import new_ordered_id, now
 from .models import CheckoutSession, Merchant, WebhookEvent
 
@@ -80,25 +84,103 @@ def backoff_seconds(attempts: int) -> int:
 
 
 def deliver_due(db: Session, limit: int = 20, client: httpx.Client | None = None) -> int:
-    """Deliver the events that are due; returns how many were attempted."""
-    due_ids = db.scalars(
-        select(WebhookEvent.id)
-        .join(Merchant, Merchant.id == WebhookEvent.merchant_id)
-        .where(*_due(now()), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "")
-        # Oldest first: a merchant sees a session's events in the order they happened.
-        .order_by(WebhookEvent.created, WebhookEvent.id)
-        .limit(limit)
-    ).all()
-    attempted = 0
+    """One pass, waiting for it to end (tests, ``kessai worker --once``): every merchant with
+    due events gets its lane, lanes run side by side; returns how many were attempted."""
+    merchant_ids = merchants_with_due_events(db)
+    if not merchant_ids:
+        return 0
     http = client or httpx.Client(timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     try:
-        for event_id in due_ids:
-            if _claim(db, event_id):
-                attempted += 1
-                _deliver_one(db, event_id, http)
+        if len(merchant_ids) == 1:
+            return deliver_merchant_due(db, merchant_ids[0], http, limit)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def lane(merchant_id: str) -> int:
+            with app.app_context():
+                return deliver_merchant_due(get_db(), merchant_id, http, limit)
+
+        with ThreadPoolExecutor(max_workers=min(len(merchant_ids), _lane_count())) as pool:
+            return sum(pool.map(lane, merchant_ids))
     finally:
         if client is None:
             http.close()
+
+
+class DeliveryLanes:
+    """The worker's webhook delivery: one lane per merchant, lanes side by side.
+
+    A merchant's events go out one at a time, oldest first (a session's events arrive in
+    order); merchants do not wait for each other. A lane whose endpoint hangs holds only its own
+    merchant, each try for at most ``WEBHOOK_TIMEOUT_SECONDS``, and its failures back off; the
+    worker's tick only starts lanes for merchants whose lane is free and never waits for one.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.size = _lane_count(app)
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="webhook-lane")
+        self.http = httpx.Client(timeout=app.config["WEBHOOK_TIMEOUT_SECONDS"])
+        self.busy: set[str] = set()
+        self.lock = threading.Lock()
+        self.closing = threading.Event()
+
+    def start_due(self, db: Session) -> int:
+        """Start a lane for each merchant with due events and a free lane; returns how many."""
+        started = 0
+        for merchant_id in merchants_with_due_events(db):
+            with self.lock:
+                if merchant_id in self.busy or len(self.busy) >= self.size:
+                    continue
+                self.busy.add(merchant_id)
+            self.pool.submit(self._run, merchant_id)
+            started += 1
+        return started
+
+    def _run(self, merchant_id: str) -> None:
+        try:
+            with self.app.app_context():
+                deliver_merchant_due(get_db(), merchant_id, self.http, stop=self.closing)
+        except Exception:  # a lane's failure must not end the worker; the next tick retries
+            log.exception("webhook lane for %s failed", merchant_id)
+        finally:
+            with self.lock:
+                self.busy.discard(merchant_id)
+
+    def close(self) -> None:
+        """Stop taking events; wait for the ones in flight (at most one timeout)."""
+        self.closing.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.http.close()
+
+
+def _lane_count(app: Flask | None = None) -> int:
+    return max(1, int((app or current_app).config.get("WEBHOOK_LANES", 8)))
+
+
+def merchants_with_due_events(db: Session) -> list[str]:
+    """Merchants with an event due now, the one waiting longest first."""
+    rows = db.execute(
+        select(WebhookEvent.merchant_id, func.min(WebhookEvent.created))
+        .join(Merchant, Merchant.id == WebhookEvent.merchant_id)
+        .where(*_due(now()), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "")
+        .group_by(WebhookEvent.merchant_id)
+        .order_by(func.min(WebhookEvent.created))
+    ).all()
+    db.rollback()  # end the read transaction: lanes claim in their own
+    return [merchant_id for merchant_id, _oldest in rows]
+
+
+def deliver_merchant_due(db: Session, merchant_id: str, http: httpx.Client,
+                         limit: int = 20, stop: threading.Event | None = None) -> int:
+    """One merchant's due events, oldest first, one at a time; returns how many were tried.
+    ``stop`` (the worker shutting down) ends the lane after the event in flight."""
+    attempted = 0
+    while attempted < limit and not (stop and stop.is_set()):
+        event_id = _claim_next(db, merchant_id)
+        if event_id is None:
+            break
+        attempted += 1
+        _deliver_one(db, event_id, http)
     return attempted
 
 
@@ -112,19 +194,30 @@ def _due(current: int) -> list[Any]:
     ]
 
 
-def _claim(db: Session, event_id: str) -> bool:
-    """Take a lease on one event. The UPDATE checks again that the event is due, so of several
-    workers that selected it exactly one gets it, and one another worker already delivered is
-    left alone. A crashed worker's lease simply runs out."""
+def _claim_next(db: Session, merchant_id: str) -> str | None:
+    """Take a lease on the merchant's oldest due event. On PostgreSQL the row is picked with
+    ``FOR UPDATE SKIP LOCKED``, so workers never queue behind each other's claims; the UPDATE
+    checks again that the event is due, so of several workers exactly one gets it (SQLite,
+    which ignores SKIP LOCKED, relies on that alone). A crashed worker's lease runs out."""
     current = now()
     lease = max(LEASE_SECONDS, int(4 * float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])))
+    event_id = db.scalar(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.merchant_id == merchant_id, *_due(current))
+        .order_by(WebhookEvent.created, WebhookEvent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if event_id is None:
+        db.rollback()
+        return None
     claimed = db.execute(
         update(WebhookEvent)
         .where(WebhookEvent.id == event_id, *_due(current))
         .values(locked_until=current + lease)
     )
     db.commit()
-    return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return event_id if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:

@@ -20,7 +20,7 @@ from .ids import now
 from .models import CheckoutSession
 from .payments import reconcile_stale_payments, settle_live_payment
 from .sessions import expire_session
-from .webhooks import deliver_due
+from .webhooks import DeliveryLanes, deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,16 @@ def expire_overdue_sessions(limit: int = 100) -> int:
     return count
 
 
-def run_once(app: Flask) -> dict[str, int]:
+def run_once(app: Flask, lanes: DeliveryLanes | None = None) -> dict[str, int]:
+    """One tick. With ``lanes`` (the running worker) webhooks go out in the background, one
+    lane per merchant, and "webhooks" counts the lanes started; without, this tick delivers
+    what is due and waits ("webhooks": events attempted)."""
     with app.app_context():
         settled = reconcile_stale_payments(int(app.config["RECONCILE_AFTER_SECONDS"]))
         expired = expire_overdue_sessions()
         for hook in app.extensions.get("kessai.worker_hooks", []):
             hook()
-        delivered = deliver_due(get_db())
+        delivered = lanes.start_due(get_db()) if lanes else deliver_due(get_db())
     return {"settled": settled, "expired": expired, "webhooks": delivered}
 
 
@@ -63,10 +66,14 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     poll = float(app.config["WORKER_POLL_SECONDS"])
-    log.info("kessai worker started (poll every %ss)", poll)
-    while not stop.is_set():
-        try:
-            run_once(app)
-        except Exception:  # keep the worker alive; the next tick retries
-            log.exception("worker tick failed")
-        stop.wait(poll)
+    lanes = DeliveryLanes(app)
+    log.info("kessai worker started (poll every %ss, %s webhook lanes)", poll, lanes.size)
+    try:
+        while not stop.is_set():
+            try:
+                run_once(app, lanes)
+            except Exception:  # keep the worker alive; the next tick retries
+                log.exception("worker tick failed")
+            stop.wait(poll)
+    finally:
+        lanes.close()
