@@ -18,6 +18,7 @@ from . import (
     embed,
     errors,
     i18n,
+    logs,
     messages,
     pages,
     security,
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    logs.init_app(app)  # first: every later step (and its log lines) knows the request id
     db.init_app(app)
     security.init_app(app)
     csrf.init_app(app)

@@ -75,8 +75,11 @@ def _project_root() -> str:
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(once: bool) -> None:
     """Deliver webhooks and expire overdue sessions."""
+    from .logs import configure
     from .worker import run_forever, run_once
 
+    configure(os.environ.get("KESSAI_LOG_FORMAT")
+              or ("json" if os.environ.get("KESSAI_ENV") == "production" else "text"))
     app = _app()
     if once:
         click.echo(json.dumps(run_once(app)))

@@ -221,6 +221,9 @@ class WebhookEvent(Base):
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     given_up: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The request that caused the event (logs.py): sent as Kessai-Request-Id, stamped on the
+    # worker's log lines about its delivery.
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class GatewayEventReceipt(Base):

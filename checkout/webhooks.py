@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from .db import get_db
 from .ids import new_ordered_id, now
+from .logs import request_id, working_for
 from .models import CheckoutSession, Merchant, WebhookEvent
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Kessai-Signature"
+REQUEST_ID_HEADER = "Kessai-Request-Id"
 LEASE_SECONDS = 60
 MAX_BACKOFF_SECONDS = 6 * 3600
 
@@ -72,7 +74,7 @@ def enqueue_event(db: Session, checkout: CheckoutSession, event_type: str) -> We
     )
     event = WebhookEvent(
         id=event_id, merchant_id=checkout.merchant_id, type=event_type, body=body,
-        created=created, next_attempt_at=created,
+        created=created, next_attempt_at=created, request_id=request_id(),
     )
     db.add(event)
     return event
@@ -227,17 +229,22 @@ def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
     assert merchant is not None and merchant.webhook_url
     body = event.body.encode()
     timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(merchant.webhook_secret, body, timestamp),
+        "User-Agent": "Kessai-Webhooks/1",
+    }
+    if event.request_id:
+        headers[REQUEST_ID_HEADER] = event.request_id
+    with working_for(event.request_id):  # this delivery's log lines carry the request's id
+        _post(db, event, merchant, http, body, headers)
+
+
+def _post(db: Session, event: WebhookEvent, merchant: Merchant, http: httpx.Client,
+          body: bytes, headers: dict[str, str]) -> None:
     error: str | None = None
     try:
-        response = http.post(
-            merchant.webhook_url,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(merchant.webhook_secret, body, timestamp),
-                "User-Agent": "Kessai-Webhooks/1",
-            },
-        )
+        response = http.post(str(merchant.webhook_url), content=body, headers=headers)
         if not 200 <= response.status_code < 300:
             error = f"HTTP {response.status_code}"
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a bad URL is the merchant's failure too
@@ -255,6 +262,8 @@ def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
                         error)
         else:
             event.next_attempt_at = now() + backoff_seconds(event.attempts)
+            log.info("webhook %s to %s failed (attempt %s): %s", event.id, merchant.id,
+                     event.attempts, error)
     db.commit()
 
 

@@ -92,6 +92,7 @@ class HttpGateway:
             self._slots.release()
 
     def _call_within_deadline(self, method: str, path: str, missing_ok: bool,
+                              headers: dict[str, str] | None = None,
                               **kwargs: Any) -> dict[str, Any] | None:
         last_error = "no attempt"
         ends = time.monotonic() + self.deadline
@@ -103,7 +104,8 @@ class HttpGateway:
                 break
             try:
                 response = self._client.request(method, path,
-                                                 timeout=min(self.timeout, left), **kwargs)
+                                                 timeout=min(self.timeout, left),
+                                                 headers=_with_request_id(headers), **kwargs)
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 last_error = f"{type(exc).__name__}: {exc}"
                 continue
@@ -123,6 +125,14 @@ class HttpGateway:
                 raise GatewayError(_message(payload), code)
             return payload
         raise GatewayUnavailable(f"gateway unreachable within {self.deadline:g}s ({last_error})")
+
+
+def _with_request_id(headers: dict[str, str] | None) -> dict[str, str]:
+    """The shopper's request id travels with every gateway call (logs.py)."""
+    from ..logs import REQUEST_ID_HEADER, request_id
+
+    current = request_id()
+    return {**(headers or {}), **({REQUEST_ID_HEADER: current} if current else {})}
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
