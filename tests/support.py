@@ -22,6 +22,7 @@ TEST_CONFIG: dict[str, Any] = {
     "GATEWAY_URL": "",
     "DEMO_ENABLED": True,
     "WEBHOOK_BACKOFF_SECONDS": 1,
+    "FX_ECB_URL": "",  # no fetching from the ECB in tests (test_fx_sources serves its own)
 }
 
 

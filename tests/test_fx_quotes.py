@@ -201,12 +201,12 @@ def test_ecb_rates_show_their_publication_time_in_frankfurt(
     sources.init_app(app)
     clock.current = table.as_of + 3600  # an hour after publication: fresh
     session = create(api, presentment_currencies=["JPY"])
-    assert session["presentment"]["source"] == "ecb"
+    assert session["presentment"]["source"] == "ecb_shipped"  # nothing fetched: the package's
     assert session["presentment"]["status"] == "locked"
     html = page(client, session["id"], "en")
     published = datetime.fromtimestamp(table.as_of, UTC)
     source = by_testid(html, "fx-source")
-    assert source.startswith("ECB reference rate, ")
+    assert source.startswith("ECB reference rate (offline copy), ")
     assert "16:00 Central European" in source
     assert published.strftime("%b") in source
 

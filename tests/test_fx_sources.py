@@ -48,7 +48,7 @@ def test_ecb_rates_load_with_no_network(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
     table = load_ecb_table()
-    assert table.base == "EUR" and table.source == "ecb"
+    assert table.base == "EUR" and table.source == "ecb_shipped"  # the package's copy, labelled
     for code in ("JPY", "KRW", "CNY", "USD", "HKD", "SGD", "GBP"):
         assert isinstance(table.rates[code], Decimal) and table.rates[code] > 0
     published = datetime.fromtimestamp(table.as_of, ZoneInfo("Europe/Berlin"))
@@ -207,7 +207,7 @@ def test_the_cache_lasts_its_ttl_on_the_fx_clock_and_survives_a_failing_source()
         with pytest.raises(RatesUnavailable):
             fresh.table()
         fallback = CachedRates(Counting(None), ttl_seconds=60, fallback=EcbSource())
-        assert fallback.table().source == "ecb"
+        assert fallback.table().source == "ecb_shipped"
 
 
 def test_the_app_uses_the_configured_http_feed(feed: tuple[Feed, str]) -> None:

@@ -28,7 +28,7 @@ from ..models import CheckoutSession, Payment, RateQuote
 from ..money import format_money
 from . import clock
 from .conversion import parse_ratio, round_to_places, with_markup
-from .ecb import ECB_SOURCE, ECB_ZONE
+from .ecb import ECB_SHIPPED_SOURCE, ECB_SOURCE, ECB_SOURCES, ECB_ZONE
 from .quotes import (
     candidate_currencies,
     find_quote,
@@ -42,6 +42,7 @@ from .quotes import (
 
 SOURCE_LABELS = {
     ECB_SOURCE: _l("ECB reference rate"),
+    ECB_SHIPPED_SOURCE: _l("ECB reference rate (offline copy)"),
     "sandbox": _l("Sandbox rate (for testing)"),
 }
 
@@ -179,7 +180,7 @@ def source_label(source: str) -> str:
 def as_of_text(source: str, as_of: int) -> str:
     """ECB rates in Frankfurt time, as the ECB states them ("Oct 30, 16:00 Central European
     Time"); any other source in the shopper's own zone."""
-    zone = ECB_ZONE if source == ECB_SOURCE else get_timezone()
+    zone = ECB_ZONE if source in ECB_SOURCES else get_timezone()
     moment = datetime.fromtimestamp(as_of, UTC).astimezone(zone)
     locale = current_locale()
     return _("%(date)s, %(time)s %(zone)s",

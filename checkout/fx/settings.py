@@ -6,6 +6,8 @@ Deployment::
     KESSAI_FX_SOURCE        ecb (default: the ECB rates shipped offline) | gateway | http
     KESSAI_FX_URL           the JSON endpoint for ``http`` (format in docs/fx.md)
     KESSAI_FX_ECB_FILE      a newer ECB file (eurofxref.csv / .zip) for ``ecb``
+    KESSAI_FX_ECB_URL       where the worker fetches the ECB's daily rates ("off": never)
+    KESSAI_FX_ECB_REFRESH_SECONDS how often the worker looks for a new day of ECB rates (3600)
     KESSAI_FX_MAX_AGE_HOURS rates older than this are stale: shown with their age, never locked (72)
     KESSAI_FX_CACHE_SECONDS how long fetched rates are reused (60)
     KESSAI_FX_TIMEOUT       seconds for the http source (5)
@@ -36,6 +38,14 @@ MAX_MARKUP_BPS = 1_000  # 10%: anything above is a configuration mistake, not a 
 MIN_LOCK_MINUTES, MAX_LOCK_MINUTES = 1, 24 * 60  # Stripe locks up to 24 h
 
 
+ECB_DAILY_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+
+
+def _off_is_empty(value: str) -> str:
+    value = value.strip()
+    return "" if value.lower() == "off" else value
+
+
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Flask config keys for FX, from ``KESSAI_FX_*`` (defaults need no configuration)."""
     env = dict(os.environ if environ is None else environ)
@@ -44,6 +54,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "FX_SOURCE": source,
         "FX_URL": env.get("KESSAI_FX_URL", "").strip(),
         "FX_ECB_FILE": env.get("KESSAI_FX_ECB_FILE", "").strip(),
+        # The worker fetches the ECB's daily rates from here ("" or "off": never).
+        "FX_ECB_URL": _off_is_empty(env.get("KESSAI_FX_ECB_URL", ECB_DAILY_URL)),
+        "FX_ECB_REFRESH_SECONDS": int(env.get("KESSAI_FX_ECB_REFRESH_SECONDS") or 3600),
         "FX_MAX_AGE_SECONDS": int(float(env.get("KESSAI_FX_MAX_AGE_HOURS") or 72) * 3600),
         "FX_CACHE_SECONDS": int(env.get("KESSAI_FX_CACHE_SECONDS") or 60),
         "FX_TIMEOUT_SECONDS": float(env.get("KESSAI_FX_TIMEOUT") or 5),

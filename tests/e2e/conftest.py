@@ -165,7 +165,8 @@ def live_server(sqlite_template: Path, tmp_path: Path, webhook_receiver: Webhook
     app = create_app({
         "TESTING": True, "SECRET_KEY": "e2e-secret", "DATABASE_URL": f"sqlite:///{db_path}",
         "PUBLIC_URL": url, "SANDBOX_LATENCY_MS": 0, "GATEWAY_URL": "", "DEMO_ENABLED": True,
-        "WORKER_POLL_SECONDS": 0.2, "WEBHOOK_BACKOFF_SECONDS": 1, **live_server_config,
+        "WORKER_POLL_SECONDS": 0.2, "WEBHOOK_BACKOFF_SECONDS": 1, "FX_ECB_URL": "",
+        **live_server_config,
     })
     server.app = app  # type: ignore[attr-defined]
     with app.app_context():
