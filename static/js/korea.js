@@ -62,7 +62,15 @@
   }
 
   function init(root) {
-    root.querySelectorAll("[data-consent]").forEach(consentState);
+    root.querySelectorAll("[data-consent]").forEach(function (block) {
+      // A shopper quick enough to tick 전체 동의 before this script ran agreed to everything:
+      // honour the tick (the server does, without JavaScript) instead of undoing it.
+      var all = block.querySelector("[data-consent-all]");
+      if (all && all.checked) {
+        block.querySelectorAll("[data-consent-item]").forEach(function (i) { i.checked = true; });
+      }
+      consentState(block);
+    });
     root.querySelectorAll("[data-kr-card-company]").forEach(markInterestFree);
     root.querySelectorAll("[data-sms-toggle]").forEach(toggleSms);
   }

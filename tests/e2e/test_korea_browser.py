@@ -347,3 +347,25 @@ def test_consent_gating_in_the_browser_and_on_the_server(shop: Any, desktop: Bro
     plain.get_by_role("button", name="결제 승인하기").click()
     expect_result(plain, shop, session)
     no_js.close()
+
+
+def test_agree_to_all_ticked_before_the_script_runs_is_kept(shop: Any, browser: Browser) -> None:
+    """A quick shopper (or a slow network) ticks 전체 동의 before korea.js has run; the script
+    used to sync the box from the unticked items on start and undo the tick (found as a flaky
+    iframe test). The script is held back here until the tick is made."""
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = context.new_page()
+    held: list[Any] = []
+    page.route(re.compile(r".*/assets/js/[^?]*korea[^?]*\.js.*"),
+               lambda route: held.append(route))
+    page.goto(won_session(shop)["url"], wait_until="commit")
+    page.get_by_label("전체 동의").check()  # the page is parsed; its scripts wait
+    while not held:  # the bundle request is on its way (the condition, polled)
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    # korea.js has run when it marks the block (complete only if the tick was honoured).
+    expect(page.locator("[data-consent]")).to_have_class(re.compile(r"\bconsent--complete\b"))
+    expect(page.get_by_label("전체 동의")).to_be_checked()
+    expect(page.get_by_label("[필수] 이용약관 동의")).to_be_checked()
+    expect(page.locator("[data-pay-button]")).to_be_enabled()
+    context.close()
