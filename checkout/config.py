@@ -95,6 +95,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # Merchants whose webhooks a worker delivers at once (one lane each; checkout/webhooks).
         "WEBHOOK_LANES": _int(env.get("KESSAI_WEBHOOK_LANES"), 8),
         "WORKER_POLL_SECONDS": float(env.get("KESSAI_WORKER_POLL_SECONDS", "1")),
+        # How long a worker's claim on a webhook lasts: a worker killed mid-delivery leaves
+        # the event to another worker after this.
+        "WEBHOOK_LEASE_SECONDS": _int(env.get("KESSAI_WEBHOOK_LEASE_SECONDS"), 60),
         "WTF_CSRF_TIME_LIMIT": None,  # the checkout session's own expiry bounds a page's life
         "WTF_CSRF_SSL_STRICT": False,  # iframes send a cross-site Referer; the token is enough
     }

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Kessai-Signature"
 REQUEST_ID_HEADER = "Kessai-Request-Id"
-LEASE_SECONDS = 60
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -202,7 +201,9 @@ def _claim_next(db: Session, merchant_id: str) -> str | None:
     checks again that the event is due, so of several workers exactly one gets it (SQLite,
     which ignores SKIP LOCKED, relies on that alone). A crashed worker's lease runs out."""
     current = now()
-    lease = max(LEASE_SECONDS, int(4 * float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])))
+    # Longer than a delivery can take, so a live worker's claim never runs out under it.
+    lease = max(int(current_app.config["WEBHOOK_LEASE_SECONDS"]),
+                int(4 * float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])))
     event_id = db.scalar(
         select(WebhookEvent.id)
         .where(WebhookEvent.merchant_id == merchant_id, *_due(current))
