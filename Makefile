@@ -75,6 +75,7 @@ e2e: install-test assets catalogs browsers
 ## bench: page weight and throughput against a real gunicorn (see bench/README.md)
 bench: install-test assets catalogs browsers
 	$(PY) bench/run.py
+	$(PY) bench/webhooks.py
 
 lint: install-test
 	$(VENV)/bin/ruff check checkout tests scripts bench
