@@ -36,15 +36,10 @@ NOT_DECLINES = frozenset({"payment_canceled", "gateway_never_received", "expired
 
 def init_app(app: Flask) -> None:
     """Limits for the API blueprint and the pay-form post (called once both are registered)."""
-    config = app.config
-    config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    config.setdefault("RATELIMIT_ENABLED", True)
-    config.setdefault("API_RATE_LIMIT", "100 per second")
-    config.setdefault("API_BAD_KEY_LIMIT", "20 per minute")
-    config.setdefault("PAY_POST_SESSION_LIMIT", "30 per 10 minutes")
-    config.setdefault("PAY_POST_ADDRESS_LIMIT", "120 per 10 minutes")
+    config = app.config  # the limits themselves: config.py (KESSAI_*_LIMIT)
     # Flask-Limiter's own keys: Redis when configured, memory when Redis does not answer.
-    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"] or "memory://"
+    config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    config.setdefault("RATELIMIT_ENABLED", True)
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("RATELIMIT_KEY_PREFIX", "kessai")
@@ -80,7 +75,6 @@ def _refused_key(response: Response) -> bool:
 
 def _checkout() -> str:
     return str((request.view_args or {}).get("session_id", "-"))
-
 
 
 # ---- declines in a row -----------------------------------------------------------------------

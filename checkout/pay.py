@@ -124,10 +124,10 @@ def submit(session_id: str) -> Any:
                                 values=_safe_values(), status=422)
     if method.id == "card" and (resume_at := paused_until(get_db(), checkout)):
         # Card testing: after several declines in a row the session takes no card for a while.
-        minutes = max(1, -(-(resume_at - now()) // 60))
+        seconds_left = resume_at - now()
         response = _render_checkout(checkout, method_id=method.id, status=429,
-                                    notice=card_pause_message(minutes))
-        response.headers["Retry-After"] = str(resume_at - now())  # type: ignore[union-attr]
+                                    notice=card_pause_message(max(1, -(-seconds_left // 60))))
+        response.headers["Retry-After"] = str(seconds_left)  # type: ignore[union-attr]
         return response
     waiting = latest_payment(checkout)
     if (waiting is not None and waiting.status == REQUIRES_ACTION and waiting.method != method.id

@@ -90,18 +90,12 @@ def deliver_due(db: Session, limit: int = 20, client: httpx.Client | None = None
     merchant_ids = merchants_with_due_events(db)
     if not merchant_ids:
         return 0
-    http = client or httpx.Client(timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    http = client or httpx.Client(timeout=app.config["WEBHOOK_TIMEOUT_SECONDS"])
     try:
-        if len(merchant_ids) == 1:
-            return deliver_merchant_due(db, merchant_ids[0], http, limit)
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def lane(merchant_id: str) -> int:
-            with app.app_context():
-                return deliver_merchant_due(get_db(), merchant_id, http, limit)
-
-        with ThreadPoolExecutor(max_workers=min(len(merchant_ids), _lane_count())) as pool:
-            return sum(pool.map(lane, merchant_ids))
+        with ThreadPoolExecutor(max_workers=min(len(merchant_ids), _lane_count(app))) as pool:
+            return sum(pool.map(lambda merchant_id: _lane(app, merchant_id, http, limit),
+                                merchant_ids))
     finally:
         if client is None:
             http.close()
@@ -139,8 +133,7 @@ class DeliveryLanes:
 
     def _run(self, merchant_id: str) -> None:
         try:
-            with self.app.app_context():
-                deliver_merchant_due(get_db(), merchant_id, self.http, stop=self.closing)
+            _lane(self.app, merchant_id, self.http, stop=self.closing)
         except Exception:  # a lane's failure must not end the worker; the next tick retries
             log.exception("webhook lane for %s failed", merchant_id)
         finally:
@@ -154,8 +147,15 @@ class DeliveryLanes:
         self.http.close()
 
 
-def _lane_count(app: Flask | None = None) -> int:
-    return max(1, int((app or current_app).config.get("WEBHOOK_LANES", 8)))
+def _lane(app: Flask, merchant_id: str, http: httpx.Client, limit: int = 20,
+          stop: threading.Event | None = None) -> int:
+    """One merchant's lane, on a thread of its own: its own app context and session."""
+    with app.app_context():
+        return deliver_merchant_due(get_db(), merchant_id, http, limit, stop)
+
+
+def _lane_count(app: Flask) -> int:
+    return max(1, int(app.config.get("WEBHOOK_LANES", 8)))
 
 
 def merchants_with_due_events(db: Session) -> list[str]:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -109,14 +109,12 @@ class MerchantShop:
         return PLAIN_PAGE % {"/thanks": "Thank you", "/cart": "Your cart"}.get(path, "Tea shop")
 
 
-@pytest.fixture
-def merchant_shop(live_server: Any, webhook_receiver: Any) -> Iterator[MerchantShop]:
-    shop = MerchantShop(kessai=live_server)
+def serve_pages(page: Callable[[str], str]) -> ThreadingHTTPServer:
+    """A merchant's web server on a free loopback port: ``page(path)`` is the HTML for a GET."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            shop.arrivals.append(f"{shop.origin}{self.path}")
-            data = shop.page_for(self.path.split("?")[0]).encode()
+            data = page(self.path).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -127,8 +125,20 @@ def merchant_shop(live_server: Any, webhook_receiver: Any) -> Iterator[MerchantS
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    shop.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def merchant_shop(live_server: Any, webhook_receiver: Any) -> Iterator[MerchantShop]:
+    shop = MerchantShop(kessai=live_server)
+
+    def page(path: str) -> str:
+        shop.arrivals.append(f"{shop.origin}{path}")
+        return shop.page_for(path.split("?")[0])
+
+    server = serve_pages(page)
+    shop.port = server.server_address[1]
     with live_server.app.app_context():
         record, secret = create_merchant(get_db(), "Tea shop", [shop.origin],
                                          webhook_receiver.url)

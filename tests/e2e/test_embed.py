@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,6 +15,8 @@ from playwright.sync_api import Browser, expect
 
 from checkout.db import get_db
 from checkout.merchants import create_merchant
+
+from merchant_site import serve_pages
 
 MERCHANT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tea shop</title></head>
@@ -56,23 +56,9 @@ class MerchantSite:
 @pytest.fixture
 def merchant_site() -> Iterator[MerchantSite]:
     site = MerchantSite(port=0, pages={})
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            body = site.pages.get(self.path.split("?")[0], "<!doctype html><title>ok</title>ok")
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = serve_pages(lambda path: site.pages.get(path.split("?")[0],
+                                                     "<!doctype html><title>ok</title>ok"))
     site.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     yield site
     server.shutdown()
 
