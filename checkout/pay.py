@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from . import security
@@ -52,14 +53,21 @@ PAY_PAGE_FRAGMENTS = {"method-panel": "partials/method_panel.html"}
 # three (rows: payments × quotes, a handful). Posts keep loading payments when first read, since
 # a post may insert one by ``session_id`` (payments._claim_attempt) and must then see it.
 READ_LOAD = (joinedload(CheckoutSession.payments), joinedload(CheckoutSession.rate_quotes))
+# Built once: SQLAlchemy memoizes a statement's cache key on the object, so a page view skips
+# rebuilding the query and its key (``db.get`` with options did both per request).
+PAGE_VIEW = select(CheckoutSession).options(*READ_LOAD).where(
+    CheckoutSession.id == bindparam("session_id"))
 
 
 def load_checkout(session_id: str) -> CheckoutSession:
     """Find the session (404 otherwise), expire it if overdue, set locale/theme/policy."""
     db = get_db()
-    options = READ_LOAD if request.method in ("GET", "HEAD") else ()
-    checkout = db.get(CheckoutSession, session_id, options=options) \
-        if is_session_id(session_id) else None
+    if not is_session_id(session_id):
+        checkout = None
+    elif request.method in ("GET", "HEAD"):
+        checkout = db.execute(PAGE_VIEW, {"session_id": session_id}).unique().scalar_one_or_none()
+    else:
+        checkout = db.get(CheckoutSession, session_id)
     if checkout is None:
         abort(404)
     expire_if_overdue(db, checkout)

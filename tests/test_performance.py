@@ -294,3 +294,10 @@ def test_template_globals_stay_live_and_imports_still_see_the_importers_globals(
         assert "own" in template.globals.keys() and "own" not in environment.globals
     finally:
         del environment.globals["late"]
+
+
+def test_method_links_are_the_page_url_and_a_plain_method_id() -> None:
+    """method_picker.html appends ``?method=<id>`` to one url_for: an id needs no escaping."""
+    from checkout.methods import CATALOG
+
+    assert CATALOG and all(re.fullmatch(r"[a-z][a-z0-9_]*", method_id) for method_id in CATALOG)

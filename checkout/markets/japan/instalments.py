@@ -6,10 +6,12 @@ in the API's payment object."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
 
+from ...i18n import current_locale
 from ...method_forms import form_parser
 from ...methods import WEIGHT_RULES, PaymentMethod
 from ...models import CheckoutSession
@@ -38,12 +40,19 @@ def plan_label(plan: Mapping[str, Any] | None) -> str:
     return _("Pay in full (一括払い)")
 
 
-def instalment_options() -> list[tuple[str, str]]:
+def instalment_options() -> tuple[tuple[str, str], ...]:
     """(form value, label) in the order a Japanese card form lists them."""
+    return _options_in(current_locale())
+
+
+# Twelve labels from the catalog on every JPY card form: the same for every page in a
+# language, so they are looked up once per language (the catalog ships with the code).
+@lru_cache(maxsize=8)
+def _options_in(_locale: str) -> tuple[tuple[str, str], ...]:
     options = [(LUMP, plan_label({"plan": LUMP}))]
     options += [(f"{SPLIT}_{n}", plan_label({"plan": SPLIT, "count": n})) for n in SPLIT_COUNTS]
     options += [(BONUS, plan_label({"plan": BONUS})), (REVOLVING, plan_label({"plan": REVOLVING}))]
-    return options
+    return tuple(options)
 
 
 def parse_choice(value: str) -> dict[str, Any] | None:
