@@ -20,6 +20,8 @@ from checkout.db import get_db
 from checkout.markets.japan.settings import update_japan_settings
 from checkout.models import Merchant
 
+from servers import wait_until
+
 LEGAL = {
     "seller": "株式会社さくら茶舗", "address": "東京都千代田区千代田1-1", "phone": "03-1234-5678",
     "email": "shop@example.jp", "prices": "各商品ページに記載（税込）", "fees": "送料 ¥600",
@@ -78,6 +80,32 @@ def fill_konbini(page: Page, store: str) -> None:
     page.get_by_label("メイ（フリガナ）").fill("ﾊﾅｺ")
     page.get_by_label("メールアドレス").fill("hanako@example.jp")
     page.get_by_label("電話番号").fill("０９０－１２３４－５６７８")
+
+
+def test_a_travelling_shoppers_zone_reaches_the_server_from_the_first_page(
+        shop: Any, browser: Browser) -> None:
+    """checkout.js tells the server the browser's zone (a cookie) without blocking the page:
+    Temporal where the browser has it, else Intl at an idle moment (its first call costs a
+    phone ~100 ms). The first post already carries it."""
+    context = browser.new_context(locale="ja-JP", timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    session = shop.create_session(amount=4800)
+    page.goto(session["url"] + "?method=konbini")
+    fill_konbini(page, "lawson")
+    with page.expect_request(lambda r: r.method == "POST" and "/pay/" in r.url) as posted:
+        page.get_by_role("button", name="払込番号を発行する").click()
+    assert "kessai_tz=America%2FLos_Angeles" in (posted.value.header_value("cookie") or "")
+    page.wait_for_url("**/slip/**")
+    context.close()
+
+    # A browser without Temporal (Safari today): Intl, once the page is idle.
+    context = browser.new_context(locale="ja-JP", timezone_id="America/Los_Angeles")
+    context.add_init_script("delete window.Temporal;")
+    page = context.new_page()
+    page.goto(shop.create_session(amount=4800)["url"])
+    wait_until(lambda: any(c["name"] == "kessai_tz" and c["value"] == "America%2FLos_Angeles"
+                           for c in context.cookies()), what="the zone cookie")
+    context.close()
 
 
 def test_konbini_slip_at_each_chain_qr_print_and_payment(shop: Any, tokyo: BrowserContext,
