@@ -40,6 +40,10 @@ class Merchant(Base):
     # Needed in clear to sign webhooks (it is a signing secret, not a credential to Kessai).
     webhook_secret: Mapped[str] = mapped_column(String(80))
     webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # The endpoint as a whole backs off (webhooks.py): failures in a row, and no delivery to
+    # this merchant before ``webhook_paused_until`` (unix seconds).
+    webhook_failures_in_a_row: Mapped[int] = mapped_column(default=0, server_default="0")
+    webhook_paused_until: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     theme: Mapped[str | None] = mapped_column(String(40), nullable=True)
     default_locale: Mapped[str | None] = mapped_column(String(10), nullable=True)

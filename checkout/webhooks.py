@@ -4,7 +4,9 @@ An event is written in the same transaction as the change it reports, so it can 
 or sent for a change that rolled back. The worker (``kessai worker``) claims due events with a
 lease, POSTs them, and reschedules failures with exponential backoff: at least once delivery;
 merchants de-duplicate on the event id. Each merchant has its own delivery lane
-(``DeliveryLanes``), so one merchant's slow or dead endpoint never delays another's events.
+(``DeliveryLanes``), so one merchant's slow or dead endpoint never delays another's events,
+and a failing endpoint backs off as a whole: its lane pauses (``merchants.webhook_paused_until``)
+instead of spending a timeout on every queued event.
 """
 
 from __future__ import annotations
@@ -163,7 +165,8 @@ def merchants_with_due_events(db: Session) -> list[str]:
     rows = db.execute(
         select(WebhookEvent.merchant_id, func.min(WebhookEvent.created))
         .join(Merchant, Merchant.id == WebhookEvent.merchant_id)
-        .where(*_due(now()), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "")
+        .where(*_due(now()), Merchant.webhook_url.is_not(None), Merchant.webhook_url != "",
+               Merchant.webhook_paused_until <= now())
         .group_by(WebhookEvent.merchant_id)
         .order_by(func.min(WebhookEvent.created))
     ).all()
@@ -181,7 +184,8 @@ def deliver_merchant_due(db: Session, merchant_id: str, http: httpx.Client,
         if event_id is None:
             break
         attempted += 1
-        _deliver_one(db, event_id, http)
+        if not _deliver_one(db, event_id, http):
+            break  # the endpoint failed: the merchant is paused; its other events wait
     return attempted
 
 
@@ -206,10 +210,12 @@ def _claim_next(db: Session, merchant_id: str) -> str | None:
                 int(4 * float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])))
     event_id = db.scalar(
         select(WebhookEvent.id)
-        .where(WebhookEvent.merchant_id == merchant_id, *_due(current))
+        .join(Merchant, Merchant.id == WebhookEvent.merchant_id)
+        .where(WebhookEvent.merchant_id == merchant_id, *_due(current),
+               Merchant.webhook_paused_until <= current)  # another worker's lane may pause it
         .order_by(WebhookEvent.created, WebhookEvent.id)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=WebhookEvent)
     )
     if event_id is None:
         db.rollback()
@@ -223,7 +229,8 @@ def _claim_next(db: Session, merchant_id: str) -> str | None:
     return event_id if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
+def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> bool:
+    """Send one claimed event; True when the merchant's endpoint took it."""
     event = db.get(WebhookEvent, event_id)
     assert event is not None
     merchant = db.get(Merchant, event.merchant_id)
@@ -238,11 +245,11 @@ def _deliver_one(db: Session, event_id: str, http: httpx.Client) -> None:
     if event.request_id:
         headers[REQUEST_ID_HEADER] = event.request_id
     with working_for(event.request_id):  # this delivery's log lines carry the request's id
-        _post(db, event, merchant, http, body, headers)
+        return _post(db, event, merchant, http, body, headers)
 
 
 def _post(db: Session, event: WebhookEvent, merchant: Merchant, http: httpx.Client,
-          body: bytes, headers: dict[str, str]) -> None:
+          body: bytes, headers: dict[str, str]) -> bool:
     error: str | None = None
     try:
         response = http.post(str(merchant.webhook_url), content=body, headers=headers)
@@ -255,7 +262,14 @@ def _post(db: Session, event: WebhookEvent, merchant: Merchant, http: httpx.Clie
     if error is None:
         event.delivered_at = now()
         event.last_error = None
+        merchant.webhook_failures_in_a_row = 0
+        merchant.webhook_paused_until = 0
     else:
+        # The endpoint backs off as a whole, not event by event: a dead endpoint costs one try
+        # (one timeout) per pause, however many events queue behind it, and the first try
+        # after the pause is the probe that resumes them all.
+        merchant.webhook_failures_in_a_row += 1
+        merchant.webhook_paused_until = now() + backoff_seconds(merchant.webhook_failures_in_a_row)
         event.last_error = error
         if event.attempts >= int(current_app.config["WEBHOOK_MAX_ATTEMPTS"]):
             event.given_up = True
@@ -263,9 +277,11 @@ def _post(db: Session, event: WebhookEvent, merchant: Merchant, http: httpx.Clie
                         error)
         else:
             event.next_attempt_at = now() + backoff_seconds(event.attempts)
-            log.info("webhook %s to %s failed (attempt %s): %s", event.id, merchant.id,
-                     event.attempts, error)
+            log.info("webhook %s to %s failed (attempt %s): %s; the merchant's deliveries "
+                     "pause until %s", event.id, merchant.id, event.attempts, error,
+                     merchant.webhook_paused_until)
     db.commit()
+    return error is None
 
 
 def pending_events(db: Session, merchant_id: str) -> list[WebhookEvent]:

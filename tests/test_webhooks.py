@@ -167,9 +167,12 @@ class Shop:
             return list(get_db().scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
 
     def make_due(self) -> None:
-        """Pretend the backoff has passed."""
+        """Pretend the backoff has passed: the events' and the merchant's."""
+        from checkout.models import Merchant
+
         with self.app.app_context():
             get_db().execute(update(WebhookEvent).values(next_attempt_at=int(time.time()) - 1))
+            get_db().execute(update(Merchant).values(webhook_paused_until=int(time.time()) - 1))
             get_db().commit()
 
 
@@ -237,6 +240,34 @@ def test_500s_are_retried_with_exponential_backoff(shop: Shop, receiver: Receive
     assert event.delivered_at is not None and event.attempts == 4 and event.last_error is None
     assert len(receiver.received) == 4
     assert len({json.loads(body)["id"] for _h, body in receiver.received}) == 1
+
+
+def test_a_failing_endpoint_backs_off_as_a_whole(shop: Shop, receiver: Receiver,
+                                                  app: Flask) -> None:
+    """Five events queued for an endpoint that fails: one try, then the merchant's lane pauses
+    (10 s, 20 s, … on failures in a row) instead of spending a try — a timeout, for a hanging
+    endpoint — on each queued event. The first success after a pause sends the rest."""
+    from checkout.models import Merchant
+
+    receiver.status = 503
+    for _ in range(5):
+        shop.completed_session()
+    for failures, pause in ((1, BACKOFF), (2, 2 * BACKOFF)):
+        before = int(time.time())
+        assert shop.deliver() == 1, "one try per pause, not one per queued event"
+        with app.app_context():
+            merchant = get_db().get(Merchant, shop.merchant_id)
+            assert merchant.webhook_failures_in_a_row == failures
+            assert before + pause <= merchant.webhook_paused_until <= int(time.time()) + pause
+        assert shop.deliver() == 0, "delivered to a paused merchant"
+        assert sum(e.attempts for e in shop.events()) == failures  # the others never tried
+        shop.make_due()
+    receiver.status = 204
+    assert shop.deliver() == 5
+    assert all(e.delivered_at is not None for e in shop.events())
+    with app.app_context():
+        merchant = get_db().get(Merchant, shop.merchant_id)
+        assert (merchant.webhook_failures_in_a_row, merchant.webhook_paused_until) == (0, 0)
 
 
 def test_refused_connections_are_retried_then_given_up(app: Flask) -> None:
