@@ -55,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     Compress(app)
 
-    from . import api, fx, gateway_events, pay, site
+    from . import api, fx, gateway_events, metrics, pay, site
     from .fx import views as fx_views
     from .gateway import pages as sandbox_pages
     from .markets import load_markets
@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(fx_views.bp)
+    app.register_blueprint(metrics.bp)  # /metrics for Prometheus (a token, or development)
     load_markets(app)
     if app.config["GATEWAY_URL"]:
         app.register_blueprint(gateway_events.bp)  # a remote gateway's signed events

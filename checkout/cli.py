@@ -68,7 +68,8 @@ def gunicorn_options(host: str, port: int, workers: int | None = None) -> list[s
     workers = web_workers() if workers is None else workers
     threads = max(1, int(os.environ.get("KESSAI_WEB_THREADS", "1")))
     return ["--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--access-logfile", "-", "--chdir", _project_root()]
+            "--access-logfile", "-", "--chdir", _project_root(),
+            "--config", "python:checkout.gunicorn_conf"]  # metrics summed over the workers
 
 
 def web_workers() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -55,6 +56,11 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "GATEWAY_URL": gateway_url,
         # Shared secret between Kessai and the gateway backend: API auth and event signatures.
         "GATEWAY_SECRET": gateway_secret,
+        # The gateway's name in metrics and logs: "sandbox", else the gateway URL's host.
+        "GATEWAY_NAME": env.get("KESSAI_GATEWAY_NAME")
+        or (urlsplit(gateway_url).netloc if gateway_url else "sandbox"),
+        # /metrics wants "Authorization: Bearer <this>"; unset: open in development only.
+        "METRICS_TOKEN": env.get("KESSAI_METRICS_TOKEN") or None,
         # One try's timeout, and the whole budget of one gateway call across its retries: a
         # slow gateway holds a server thread for at most GATEWAY_DEADLINE_SECONDS.
         "GATEWAY_TIMEOUT_SECONDS": float(env.get("KESSAI_GATEWAY_TIMEOUT", "10")),

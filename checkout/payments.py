@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import metrics
 from .db import get_db
 from .gateway import (
     CardDetails,
@@ -265,6 +267,9 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
     elif result.status == PENDING:
         _after_pending(db, checkout, payment)
     db.commit()
+    if result.status in FINAL_STATUSES:  # counted once: only the answer that moved it
+        metrics.payment_finished(current_app.config.get("GATEWAY_NAME") or "sandbox",
+                                 payment.method, payment.currency, result.status)
     db.refresh(checkout)
 
 

@@ -1,14 +1,26 @@
-"""Pages and files that belong to no checkout: home, language choice, theme assets, health."""
+"""Pages and files that belong to no checkout: home, language choice, theme assets, health
+and readiness."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 
 from .assets import asset_response, serve_scripts
 from .db import get_engine
+from .gateway import GatewayError, get_gateway
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .pages import render_page
 from .themes import theme_asset_path, theme_css_asset, theme_exists
@@ -38,9 +50,36 @@ def choose_locale() -> Any:
 
 @bp.get("/healthz")
 def health() -> Response:
+    """Alive: the process answers and reaches its database (a load balancer's check)."""
     with get_engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     return Response('{"status":"ok"}', mimetype="application/json")
+
+
+@bp.get("/readyz")
+def ready() -> Any:
+    """Ready to take payments: the database answers and so does the gateway (its rates, a
+    read-only call of the contract). 503 names what is not ready, for an orchestrator to hold
+    traffic back or an operator to look at."""
+    checks: dict[str, str] = {}
+    try:
+        with get_engine().connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    try:
+        get_gateway().get_rates()
+        checks["gateway"] = "ok"
+    except GatewayError as exc:
+        checks["gateway"] = f"unavailable: {exc.code}"
+    except Exception as exc:  # noqa: BLE001 - a broken adapter is not ready either
+        checks["gateway"] = f"unavailable: {type(exc).__name__}"
+    ok = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ready" if ok else "not_ready",
+                       gateway=current_app.config.get("GATEWAY_NAME"), checks=checks)
+    response.status_code = 200 if ok else 503
+    return response
 
 
 def theme_css_file(theme: str) -> Response:

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from flask import current_app
 
 from .base import (
@@ -25,6 +28,7 @@ __all__ = [
     "GatewayIdempotencyConflict",
     "GatewayPayment",
     "GatewayUnavailable",
+    "MeteredGateway",
     "PaymentRequest",
     "get_gateway",
 ]
@@ -48,5 +52,42 @@ def get_gateway() -> Gateway:
             from .sandbox import EmbeddedSandboxGateway
 
             gateway = EmbeddedSandboxGateway()
+        gateway = MeteredGateway(gateway, current_app.config.get("GATEWAY_NAME") or "sandbox")
         current_app.extensions["kessai.gateway"] = gateway
     return gateway
+
+
+class MeteredGateway:
+    """A gateway whose every contract call is timed for ``kessai_gateway_request_seconds``
+    (checkout/metrics.py), with its result: answered, refused, or unreachable. Anything
+    else (the sandbox's test controls) passes straight through."""
+
+    OPERATIONS = ("get_rates", "create_payment", "get_payment", "find_payment",
+                  "cancel_payment")
+
+    def __init__(self, inner: Gateway, name: str) -> None:
+        self.inner = inner
+        self.name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        target = getattr(self.inner, attribute)
+        if attribute not in self.OPERATIONS:
+            return target
+        from .. import metrics
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            result = "ok"
+            try:
+                return target(*args, **kwargs)
+            except GatewayUnavailable:
+                result = "unavailable"
+                raise
+            except GatewayError:
+                result = "error"
+                raise
+            finally:
+                metrics.gateway_call(self.name, attribute, result,
+                                     time.perf_counter() - started)
+
+        return timed
