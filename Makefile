@@ -80,6 +80,7 @@ bench: install-test assets catalogs browsers
 	$(PY) bench/run.py || status=1; \
 	$(PY) bench/lighthouse.py || status=1; \
 	$(PY) bench/nodes.py || status=1; \
+	$(PY) bench/gateway.py || status=1; \
 	$(PY) bench/webhooks.py || status=1; \
 	exit $$status
 
