@@ -59,7 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .fx import views as fx_views
     from .gateway import pages as sandbox_pages
     from .markets import load_markets
+    from .routing import validate_routes
 
+    # A routing table naming a gateway nobody configured stops the app now, not a payment later.
+    gateways = [app.config.get("GATEWAY_NAME") or "sandbox", *(app.config.get("GATEWAYS") or {})]
+    validate_routes(app.config.get("GATEWAY_ROUTES") or [], gateways)
     fx.init_app(app)  # rate sources, the rate-lock check on pay forms, template helpers
     app.register_blueprint(site.bp)
     app.register_blueprint(site.assets)

@@ -7,6 +7,7 @@ sandbox gateway), so ``make run`` needs no configuration. Production deployments
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,14 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # The gateway's name in metrics and logs: "sandbox", else the gateway URL's host.
         "GATEWAY_NAME": env.get("KESSAI_GATEWAY_NAME")
         or (urlsplit(gateway_url).netloc if gateway_url else "sandbox"),
+        # More gateways besides the default, by name: {"acquirer-b": {"url": …, "secret": …}}
+        # ("sandbox": true for another embedded sandbox), and the routing table over them
+        # (checkout/routing.py). JSON, so one variable holds the whole table.
+        "GATEWAYS": _json_setting(env, "KESSAI_GATEWAYS", {}),
+        "GATEWAY_ROUTES": _json_setting(env, "KESSAI_GATEWAY_ROUTES", []),
+        # Unreachable calls in a row that open a gateway's circuit breaker, and for how long.
+        "GATEWAY_BREAKER_FAILURES": _int(env.get("KESSAI_GATEWAY_BREAKER_FAILURES"), 3),
+        "GATEWAY_BREAKER_SECONDS": _int(env.get("KESSAI_GATEWAY_BREAKER_SECONDS"), 30),
         # /metrics wants "Authorization: Bearer <this>"; unset: open in development only.
         "METRICS_TOKEN": env.get("KESSAI_METRICS_TOKEN") or None,
         # One try's timeout, and the whole budget of one gateway call across its retries: a
@@ -131,3 +140,16 @@ def _refuse_unsafe_production(env: dict[str, str], secret: str, gateway_url: str
             "KESSAI_GATEWAY_SECRET must be the gateway's own secret (at least "
             f"{MIN_SECRET_LENGTH} characters) in production: with the default, anyone can sign "
             "gateway events.")
+
+
+def _json_setting(env: dict[str, str], name: str, default: Any) -> Any:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} is not valid JSON: {exc}") from None
+    if type(value) is not type(default):
+        raise SystemExit(f"{name} must be a JSON {type(default).__name__}")
+    return value

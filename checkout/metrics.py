@@ -5,6 +5,8 @@
 * ``kessai_gateway_request_seconds{gateway, operation, result}`` — every call to a gateway
   backend, its latency and whether it answered (``ok``), refused (``error``) or could not be
   reached (``unavailable``).
+* ``kessai_gateway_failovers_total{from_gateway, to_gateway}`` and
+  ``kessai_gateway_circuit_state{gateway, state}`` — routing (checkout/routing.py).
 * ``kessai_webhook_*`` — the webhook outbox, read from the database at each scrape, so every
   node reports the same queue whichever worker (on whichever machine) delivers it.
 
@@ -46,11 +48,20 @@ GATEWAY_SECONDS = Histogram(
     # The seed's target is 500 ms per gateway response; the deadline is 12 s.
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0))
 
+FAILOVERS = Counter(
+    "kessai_gateway_failovers_total",
+    "Payments moved to the next gateway because the previous one provably did not take them.",
+    ["from_gateway", "to_gateway"])
+
 bp = Blueprint("metrics", __name__)
 
 
 def payment_finished(gateway: str, method: str, currency: str, outcome: str) -> None:
     PAYMENTS.labels(gateway=gateway, method=method, currency=currency, outcome=outcome).inc()
+
+
+def failover(from_gateway: str, to_gateway: str) -> None:
+    FAILOVERS.labels(from_gateway=from_gateway, to_gateway=to_gateway).inc()
 
 
 def gateway_call(gateway: str, operation: str, result: str, seconds: float) -> None:
@@ -91,6 +102,16 @@ class OutboxCollector(Collector):
         yield GaugeMetricFamily("kessai_webhook_merchants_paused",
                                 "Merchants whose endpoint is backing off right now.",
                                 value=paused or 0)
+        from .routing import circuit_states
+
+        circuits = GaugeMetricFamily(
+            "kessai_gateway_circuit_state",
+            "Each gateway's circuit breaker: 1 for the state it is in (closed, open, half_open).",
+            labels=["gateway", "state"])
+        for gateway, state in circuit_states().items():
+            for name in ("closed", "open", "half_open"):
+                circuits.add_metric([gateway, name], 1 if state == name else 0)
+        yield circuits
 
 
 def exposition() -> bytes:

@@ -166,6 +166,8 @@ class Payment(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     gateway_payment_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    # The gateway it was sent to (gateway/routing.py); None: the default gateway.
+    gateway: Mapped[str | None] = mapped_column(String(60), nullable=True)
     # processing | requires_action | succeeded | failed
     status: Mapped[str] = mapped_column(String(20), default="processing")
     method: Mapped[str] = mapped_column(String(40))
@@ -180,6 +182,19 @@ class Payment(Base):
     updated: Mapped[int] = mapped_column(BigInteger, default=now, onupdate=now)
 
     session: Mapped[CheckoutSession] = relationship(back_populates="payments")
+
+
+class GatewayCircuit(Base):
+    """One gateway's circuit breaker (gateway/routing.py), shared by every node and worker."""
+
+    __tablename__ = "gateway_circuits"
+
+    gateway: Mapped[str] = mapped_column(String(60), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), default="closed", server_default="closed")
+    failures_in_a_row: Mapped[int] = mapped_column(default=0, server_default="0")
+    # open: no call before this; half_open: the probe's lease runs until this.
+    open_until: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(BigInteger, default=now, server_default="0")
 
 
 class Voucher(Base):

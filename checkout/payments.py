@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import metrics
+from . import metrics, routing
 from .db import get_db
 from .gateway import (
     CardDetails,
@@ -90,7 +89,7 @@ def submit_payment(
         card=card,
         details=dict(payment.details or {}),
     )
-    result = _send(request, replay)
+    result = _send(db, checkout, payment, request, replay)
     if result is not None:
         record_gateway_result(db, payment, result)
     return payment
@@ -151,6 +150,7 @@ def _claim_attempt(
         card_brand=_brand(card),
         card_last4=card.number[-4:] if card else None,
         details=dict(details or {}),
+        gateway=routing.choose(checkout, method, currency, amount)[0],
     )
     db.add(payment)
     try:
@@ -169,31 +169,86 @@ def _payment_with_key(db: Session, key: str) -> Payment | None:
     return db.scalar(select(Payment).where(Payment.idempotency_key == key))
 
 
-def _send(request: PaymentRequest, replay: bool) -> GatewayPayment | None:
-    """The gateway's answer for this attempt, or None when it cannot be reached (the outcome
-    is unknown: the payment stays processing and a retry asks again with the same key)."""
-    gateway = get_gateway()
-    key = request.idempotency_key
-    try:
-        found = gateway.find_payment(key) if replay else None
-        if found is not None:
-            return found
+def _send(db: Session, checkout: CheckoutSession, payment: Payment, request: PaymentRequest,
+          replay: bool) -> GatewayPayment | None:
+    """The gateway's answer for this attempt, or None when the outcome is unknown (the payment
+    stays processing with the gateway that may hold it; a retry or the worker asks it again).
+
+    The gateways are tried in the route's order (checkout/routing.py), skipping any whose
+    circuit breaker is open. The payment names the gateway before each call, so whatever
+    happens next — a crash included — the record says where it may be. It moves on to the
+    next gateway only when this one provably does not have it."""
+    route = routing.choose(checkout, payment.method, payment.currency, payment.amount)
+    holder = payment.gateway or routing.default_gateway()
+    if replay:  # a repeat of this attempt: the gateway that may already hold it comes first
+        route = [holder, *(name for name in route if name != holder)]
+    for name in route:
+        if not routing.allows(name):
+            if replay and name == holder:
+                return None  # it may hold this attempt already: never moved past unasked
+            continue  # its breaker is open: the call is not even tried
+        if name != holder:
+            _move_to_gateway(db, payment, holder, name)
+            holder = name
+        gateway = get_gateway(name)
         try:
-            return gateway.create_payment(request)
-        except GatewayIdempotencyConflict:
-            # The gateway already holds this attempt (sent before a timeout, from another tab,
-            # with another card): adopt the original instead of charging again.
-            original = gateway.find_payment(key)
-            if original is None:
-                raise
-            return original
-    except GatewayUnavailable:
-        log.warning("gateway unavailable for %s; payment stays processing", key)
-        return None
-    except GatewayError as exc:
-        return GatewayPayment(id="", status=FAILED, method=request.method,
-                              amount=request.amount, currency=request.currency,
-                              failure_code=exc.code)
+            result = _ask(gateway, request, replay)
+        except GatewayUnavailable as exc:
+            routing.record_failure(name)
+            if exc.reached and not _provably_absent(gateway, request.idempotency_key):
+                log.warning("gateway %s unavailable for %s and may have it; payment stays "
+                            "processing", name, request.idempotency_key)
+                return None
+            log.warning("gateway %s did not take %s (%s); trying the next", name,
+                        request.idempotency_key, exc)
+            replay = False  # the next gateway has never seen this key
+            continue
+        except GatewayError as exc:  # an answer: the gateway refused the request
+            routing.record_success(name)
+            return GatewayPayment(id="", status=FAILED, method=request.method,
+                                  amount=request.amount, currency=request.currency,
+                                  failure_code=exc.code)
+        routing.record_success(name)
+        return result
+    log.warning("no gateway could take %s; payment stays processing", request.idempotency_key)
+    return None
+
+
+def _ask(gateway: Any, request: PaymentRequest, replay: bool) -> GatewayPayment:
+    key = request.idempotency_key
+    found = gateway.find_payment(key) if replay else None
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    try:
+        return gateway.create_payment(request)  # type: ignore[no-any-return]
+    except GatewayIdempotencyConflict:
+        # The gateway already holds this attempt (sent before a timeout, from another tab,
+        # with another card): adopt the original instead of charging again.
+        original = gateway.find_payment(key)
+        if original is None:
+            raise
+        return original  # type: ignore[no-any-return]
+
+
+def _provably_absent(gateway: Any, key: str) -> bool:
+    """After a timeout: the gateway itself says it has no payment under this key."""
+    try:
+        return gateway.find_payment(key) is None
+    except GatewayError:
+        return False  # still unreachable: it may have it
+
+
+def _move_to_gateway(db: Session, payment: Payment, previous: str, name: str) -> None:
+    """Name the next gateway on the payment before calling it (only while still processing)."""
+    db.execute(update(Payment)
+               .where(Payment.id == payment.id, Payment.status == PROCESSING)
+               .values(gateway=name, updated=now())
+               .execution_options(synchronize_session=False))
+    db.commit()
+    db.refresh(payment)
+    metrics.failover(previous, name)
+    log.warning("payment %s fails over from gateway %s to %s", payment.idempotency_key,
+                previous, name)
 
 
 def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment) -> None:
@@ -268,7 +323,7 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
         _after_pending(db, checkout, payment)
     db.commit()
     if result.status in FINAL_STATUSES:  # counted once: only the answer that moved it
-        metrics.payment_finished(current_app.config.get("GATEWAY_NAME") or "sandbox",
+        metrics.payment_finished(payment.gateway or routing.default_gateway(),
                                  payment.method, payment.currency, result.status)
     db.refresh(checkout)
 
@@ -326,7 +381,7 @@ def cancel_waiting_payment(payment: Payment) -> bool:
     """Give up a payment that waits for the shopper (a wallet QR nobody scanned, an abandoned
     3-D Secure page) at the gateway, so a late approval cannot charge; the session moves on to
     its next attempt. True once the payment is no longer waiting."""
-    gateway = get_gateway()
+    gateway = get_gateway(payment.gateway)
     cancel = getattr(gateway, "cancel_payment", None)
     if cancel is None or not payment.gateway_payment_id:
         return False
@@ -369,7 +424,7 @@ def reconcile_stale_payments(older_than_seconds: int, limit: int = 100) -> int:
     moved = 0
     for payment in stale:
         before = payment.status
-        gateway = get_gateway()
+        gateway = get_gateway(payment.gateway)
         try:
             if payment.gateway_payment_id:
                 result: GatewayPayment | None = gateway.get_payment(payment.gateway_payment_id)
@@ -397,7 +452,7 @@ def reconcile_stale_payments(older_than_seconds: int, limit: int = 100) -> int:
 def refresh_from_gateway(payment: Payment) -> Payment:
     """Ask the gateway for a payment's state (return from 3-D Secure, status polling)."""
     db = get_db()
-    gateway = get_gateway()
+    gateway = get_gateway(payment.gateway)
     try:
         if payment.gateway_payment_id:
             result = gateway.get_payment(payment.gateway_payment_id)
@@ -441,7 +496,7 @@ def confirm_gateway_event(hint: GatewayPayment) -> str:
     if payment is None:
         log.info("gateway event for unknown payment %s ignored", hint.id)
         return "ignored"
-    gateway = get_gateway()  # GatewayError propagates: the gateway redelivers later
+    gateway = get_gateway(payment.gateway)  # GatewayError propagates: it redelivers later
     if payment.gateway_payment_id:
         confirmed: GatewayPayment | None = gateway.get_payment(payment.gateway_payment_id)
     else:

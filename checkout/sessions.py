@@ -353,6 +353,8 @@ def payment_to_api(payment: Any) -> dict[str, Any]:
         "currency": payment.currency,
         "created": payment.created,
         "failure_code": payment.failure_code,
+        # The gateway it went to (checkout/routing.py); older payments: the default one.
+        "gateway": payment.gateway or current_app.config.get("GATEWAY_NAME") or "sandbox",
     }
     if payment.card_brand:
         data["card"] = {"brand": payment.card_brand, "last4": payment.card_last4}

@@ -238,7 +238,7 @@ def simulate(payment: Payment, outcome: str) -> None:
         raise SimulationUnavailable("this payment is not waiting to be paid")
     status = OUTCOMES[outcome]
     failure = None if status == SUCCEEDED else "expired"
-    gateway = get_gateway()
+    gateway = get_gateway(payment.gateway)  # the gateway this payment went to (routing.py)
     if hasattr(gateway, "ledger"):
         gateway.ledger().resolve(payment.gateway_payment_id, status, failure,
                                  from_statuses=(PENDING,))
@@ -259,10 +259,9 @@ def expire_overdue_vouchers(limit: int = 50) -> int:
         .limit(limit)
     ).all()
     count = 0
-    gateway = get_gateway()
     for voucher in overdue:
         payment = refresh_from_gateway(voucher.payment)
-        if payment.status == PENDING and hasattr(gateway, "ledger"):
+        if payment.status == PENDING and hasattr(get_gateway(payment.gateway), "ledger"):
             try:
                 simulate(payment, "expired")
             except (SimulationUnavailable, GatewayError) as exc:

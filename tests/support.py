@@ -71,3 +71,14 @@ def handed_off_to(response: Any) -> str:
     target = refresh.group(1).replace("&amp;", "&")
     assert f'href="{refresh.group(1)}"' in html
     return target
+
+
+def metric_value(exposition: str, name: str, **labels: str) -> float:
+    """One sample from /metrics' text (0 when absent): ``metric_value(text, "x_total", a="b")``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0

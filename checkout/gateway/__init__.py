@@ -1,7 +1,9 @@
 """The payment gateway backend, behind one interface (``Gateway``).
 
 ``get_gateway()`` returns the embedded sandbox by default, or the HTTP client when
-``KESSAI_GATEWAY_URL`` is set. Every payment path in Kessai goes through this.
+``KESSAI_GATEWAY_URL`` is set; ``get_gateway(name)`` one of the other gateways configured in
+``KESSAI_GATEWAYS`` (checkout/routing.py chooses). Every payment path in Kessai goes through
+this.
 """
 
 from __future__ import annotations
@@ -34,27 +36,41 @@ __all__ = [
 ]
 
 
-def get_gateway() -> Gateway:
-    gateway = current_app.extensions.get("kessai.gateway")
-    if gateway is None:
-        url = current_app.config.get("GATEWAY_URL")
-        if url:
-            from .http import HttpGateway
+def get_gateway(name: str | None = None) -> Gateway:
+    """The gateway called ``name`` (checkout/routing.py), by default the default one: the
+    embedded sandbox, or the HTTP client when ``KESSAI_GATEWAY_URL`` is set."""
+    default = current_app.config.get("GATEWAY_NAME") or "sandbox"
+    if name is None or name == default:
+        gateway = current_app.extensions.get("kessai.gateway")
+        if gateway is None:
+            gateway = MeteredGateway(_build(current_app.config.get("GATEWAY_URL"), None),
+                                     default)
+            current_app.extensions["kessai.gateway"] = gateway
+        return gateway
+    named = current_app.extensions.setdefault("kessai.gateways", {})
+    if name not in named:
+        spec = (current_app.config.get("GATEWAYS") or {}).get(name)
+        if spec is None:
+            raise GatewayError(f"no gateway is configured under the name {name!r}",
+                               "unknown_gateway")
+        named[name] = MeteredGateway(_build(spec.get("url"), spec.get("secret")), name)
+    return named[name]
 
-            gateway = HttpGateway(
-                url,
-                current_app.config["GATEWAY_SECRET"],
-                timeout=current_app.config["GATEWAY_TIMEOUT_SECONDS"],
-                deadline=current_app.config.get("GATEWAY_DEADLINE_SECONDS"),
-                concurrency=current_app.config.get("GATEWAY_CONCURRENCY", 8),
-            )
-        else:
-            from .sandbox import EmbeddedSandboxGateway
 
-            gateway = EmbeddedSandboxGateway()
-        gateway = MeteredGateway(gateway, current_app.config.get("GATEWAY_NAME") or "sandbox")
-        current_app.extensions["kessai.gateway"] = gateway
-    return gateway
+def _build(url: str | None, secret: str | None) -> Gateway:
+    if url:
+        from .http import HttpGateway
+
+        return HttpGateway(
+            url,
+            secret or current_app.config["GATEWAY_SECRET"],
+            timeout=current_app.config["GATEWAY_TIMEOUT_SECONDS"],
+            deadline=current_app.config.get("GATEWAY_DEADLINE_SECONDS"),
+            concurrency=current_app.config.get("GATEWAY_CONCURRENCY", 8),
+        )
+    from .sandbox import EmbeddedSandboxGateway
+
+    return EmbeddedSandboxGateway()
 
 
 class MeteredGateway:

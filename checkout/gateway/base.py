@@ -28,10 +28,15 @@ class GatewayError(Exception):
 
 
 class GatewayUnavailable(GatewayError):
-    """Timeout or connection failure: the outcome is unknown, so retry with the same key."""
+    """Timeout or connection failure: the outcome is unknown, so retry with the same key.
 
-    def __init__(self, message: str) -> None:
+    ``reached`` is False only when no try can have reached the gateway (every connection was
+    refused, or the call was never started): then, and only then, the request may go to
+    another gateway without asking this one first."""
+
+    def __init__(self, message: str, reached: bool = True) -> None:
         super().__init__(message, "gateway_unavailable")
+        self.reached = reached
 
 
 class GatewayIdempotencyConflict(GatewayError):

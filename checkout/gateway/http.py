@@ -85,7 +85,8 @@ class HttpGateway:
     def _call(self, method: str, path: str, missing_ok: bool = False,
               **kwargs: Any) -> dict[str, Any] | None:
         if not self._slots.acquire(blocking=False):
-            raise GatewayUnavailable("too many gateway calls in flight in this process")
+            raise GatewayUnavailable("too many gateway calls in flight in this process",
+                                     reached=False)
         try:
             return self._call_within_deadline(method, path, missing_ok, **kwargs)
         finally:
@@ -95,6 +96,7 @@ class HttpGateway:
                               headers: dict[str, str] | None = None,
                               **kwargs: Any) -> dict[str, Any] | None:
         last_error = "no attempt"
+        reached = False  # whether any try may have got to the gateway (see GatewayUnavailable)
         ends = time.monotonic() + self.deadline
         for attempt in range(len(RETRY_DELAYS) + 1):
             if attempt:
@@ -108,7 +110,11 @@ class HttpGateway:
                                                  headers=_with_request_id(headers), **kwargs)
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 last_error = f"{type(exc).__name__}: {exc}"
+                # No connection, no request: a refused or timed-out connect sent nothing.
+                reached = reached or not isinstance(exc, (httpx.ConnectError,
+                                                          httpx.ConnectTimeout))
                 continue
+            reached = True
             if response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
                 continue
@@ -124,7 +130,8 @@ class HttpGateway:
                     raise GatewayIdempotencyConflict(_message(payload))
                 raise GatewayError(_message(payload), code)
             return payload
-        raise GatewayUnavailable(f"gateway unreachable within {self.deadline:g}s ({last_error})")
+        raise GatewayUnavailable(f"gateway unreachable within {self.deadline:g}s ({last_error})",
+                                 reached=reached)
 
 
 def _with_request_id(headers: dict[str, str] | None) -> dict[str, str]:

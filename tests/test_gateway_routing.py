@@ -1,0 +1,212 @@
+"""Several gateways: the rule table, circuit breakers, and failover without a double charge.
+
+Two real HTTP sandbox providers (``kessai sandbox-gateway`` processes, each with its own
+ledger database) stand for two acquirers. Kessai runs in this process and reaches them over
+HTTP. One provider is killed with SIGKILL in the middle of a run of payments; one never answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, update
+
+from checkout import create_app
+from checkout.db import get_db
+from checkout.models import GatewayCircuit, Merchant, Payment, SandboxPayment
+
+from servers import ROOT, wait_until
+from support import TEST_CONFIG, MerchantInfo, metric_value
+
+BACKENDS = ("sqlite", "postgresql")  # the breaker's conditional updates on both
+SECRET = "gw_routing_test_secret_0123456789"
+ROUTES = [
+    # Large yen card orders to the instalment-capable acquirer A, B as its backup …
+    {"methods": ["card"], "currencies": ["JPY"], "min_amount": 10000, "gateway": "acquirer-a",
+     "backups": ["acquirer-b"]},
+    # … everything else to B, A as its backup.
+    {"gateway": "acquirer-b", "backups": ["acquirer-a"]},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Provider:
+    """A ``kessai sandbox-gateway`` process: an acquirer with its own ledger."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = f"sqlite:///{folder / f'{name}.db'}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Provider:
+        env = {**os.environ, "KESSAI_GATEWAY_SECRET": SECRET,
+               "KESSAI_SANDBOX_DATABASE_URL": self.database_url,
+               "KESSAI_SANDBOX_EVENTS_URL": "http://127.0.0.1:9/gateway/events"}
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "checkout.cli", "sandbox-gateway", "--port", str(self.port)],
+            cwd=ROOT, env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self.answers, what=f"provider {self.name}")
+        return self
+
+    def answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/v1/rates", timeout=1,
+                             headers={"Authorization": f"Bearer {SECRET}"}).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)  # mid-run: no clean-up
+        self.process.wait(10)
+
+    def charges(self) -> dict[str, str]:
+        """Idempotency key → status, from the provider's own ledger."""
+        engine = create_engine(self.database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(select(SandboxPayment.idempotency_key,
+                                             SandboxPayment.status)).all()
+        engine.dispose()
+        return dict(rows)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def providers(tmp_path: Path) -> Iterator[dict[str, Provider]]:
+    started = {name: Provider(name, tmp_path).start() for name in ("acquirer-a", "acquirer-b")}
+    yield started
+    for provider in started.values():
+        if provider.process and provider.process.poll() is None:
+            provider.kill()
+
+
+@pytest.fixture
+def app_config(providers: dict[str, Provider]) -> dict[str, Any]:
+    return {"GATEWAY_URL": providers["acquirer-a"].url, "GATEWAY_NAME": "acquirer-a",
+            "GATEWAY_SECRET": SECRET,
+            "GATEWAYS": {"acquirer-b": {"url": providers["acquirer-b"].url}},
+            "GATEWAY_ROUTES": ROUTES, "GATEWAY_TIMEOUT_SECONDS": 1,
+            "GATEWAY_DEADLINE_SECONDS": 2, "GATEWAY_BREAKER_FAILURES": 2,
+            "GATEWAY_BREAKER_SECONDS": 3600}
+
+
+def paid_on(client: FlaskClient, api: Any, pay: Any, amount: int) -> dict[str, Any]:
+    session_id = api.create(amount=amount).get_json()["id"]
+    assert pay(session_id).status_code == 303
+    session = api.get(session_id).get_json()
+    assert (session["status"], session["payment_status"]) == ("complete", "paid"), session
+    (payment,) = session["payments"]
+    return payment  # type: ignore[no-any-return]
+
+
+def test_the_rule_table_routes_by_method_currency_and_amount(
+        client: FlaskClient, api: Any, pay: Any, app: Flask, merchant: MerchantInfo,
+        providers: dict[str, Provider]) -> None:
+    large = paid_on(client, api, pay, 12800)
+    small = paid_on(client, api, pay, 4800)
+    assert (large["gateway"], small["gateway"]) == ("acquirer-a", "acquirer-b")
+    assert list(providers["acquirer-a"].charges().values()) == ["succeeded"]
+    assert list(providers["acquirer-b"].charges().values()) == ["succeeded"]
+    # A merchant's own rule comes before the operator's table.
+    with app.app_context():
+        shop = get_db().get(Merchant, merchant.id)
+        shop.settings = {**(shop.settings or {}), "gateway_routes": [{"gateway": "acquirer-b"}]}
+        get_db().commit()
+    assert paid_on(client, api, pay, 12800)["gateway"] == "acquirer-b"
+
+
+def test_a_provider_killed_mid_run_fails_over_and_nothing_is_charged_twice(
+        client: FlaskClient, api: Any, pay: Any, app: Flask,
+        providers: dict[str, Provider]) -> None:
+    a, b = providers["acquirer-a"], providers["acquirer-b"]
+    before = client.get("/metrics").get_data(as_text=True)  # counters live for the whole run
+    gateways = [paid_on(client, api, pay, 12800 + order)["gateway"] for order in range(4)]
+    a.kill()
+    gateways += [paid_on(client, api, pay, 12800 + order)["gateway"] for order in range(4, 12)]
+    assert gateways == ["acquirer-a"] * 4 + ["acquirer-b"] * 8
+    charged_a, charged_b = a.charges(), b.charges()
+    assert len(charged_a) == 4 and len(charged_b) == 8
+    assert not set(charged_a) & set(charged_b), "a payment reached both acquirers"
+    assert set(charged_a.values()) | set(charged_b.values()) == {"succeeded"}
+    with app.app_context():
+        payments = get_db().scalars(select(Payment)).all()
+        assert {p.idempotency_key: p.gateway for p in payments} == {
+            **dict.fromkeys(charged_a, "acquirer-a"), **dict.fromkeys(charged_b, "acquirer-b")}
+        circuit = get_db().get(GatewayCircuit, "acquirer-a")
+        assert circuit is not None and circuit.state == "open"
+    # The breaker opened after two refused calls: the last six payments never tried A.
+    after = client.get("/metrics").get_data(as_text=True)
+
+    def grew(name: str, **labels: str) -> float:
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
+
+    assert grew("kessai_gateway_request_seconds_count", gateway="acquirer-a",
+                operation="create_payment", result="unavailable") == 2
+    assert grew("kessai_gateway_failovers_total", from_gateway="acquirer-a",
+                to_gateway="acquirer-b") == 8
+    assert metric_value(after, "kessai_gateway_circuit_state", gateway="acquirer-a",
+                        state="open") == 1
+
+    # A comes back; once the cool-down has passed, one payment probes it and closes the breaker.
+    a.start()
+    with app.app_context():
+        get_db().execute(update(GatewayCircuit).where(GatewayCircuit.gateway == "acquirer-a")
+                         .values(open_until=int(time.time()) - 1))
+        get_db().commit()
+    assert paid_on(client, api, pay, 30000)["gateway"] == "acquirer-a"
+    with app.app_context():
+        circuit = get_db().get(GatewayCircuit, "acquirer-a")
+        assert circuit is not None
+        get_db().refresh(circuit)
+        assert (circuit.state, circuit.failures_in_a_row) == ("closed", 0)
+
+
+@pytest.fixture
+def silent_acquirer() -> Iterator[str]:
+    """Accepts connections (the kernel does) and never answers: a request may have arrived."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_provider_that_may_have_the_payment_is_never_bypassed(
+        app: Flask, api: Any, pay: Any, providers: dict[str, Provider],
+        silent_acquirer: str) -> None:
+    """A timed-out request may have been taken, and the provider cannot be asked: the payment
+    stays processing with it (the worker settles it later); the backup never sees it."""
+    app.config["GATEWAY_URL"] = silent_acquirer
+    app.extensions.pop("kessai.gateway", None)
+    session_id = api.create(amount=12800).get_json()["id"]
+    pay(session_id)
+    session = api.get(session_id).get_json()
+    assert session["status"] == "open"
+    (payment,) = session["payments"]
+    assert (payment["status"], payment["gateway"]) == ("processing", "acquirer-a")
+    assert providers["acquirer-b"].charges() == {}
+
+
+def test_a_route_naming_an_unknown_gateway_stops_the_app(database_url: str) -> None:
+    with pytest.raises(ValueError, match="'acquirer-z', which is not configured"):
+        create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
+                    "GATEWAY_ROUTES": [{"gateway": "acquirer-z"}]})
