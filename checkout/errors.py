@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .htmx import is_htmx
 from .pages import render_page
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def handle_http_error(exc: HTTPException) -> Any:
     if status == 400 and exc.description == "csrf":
         kind = "csrf"
     response = render_page("error.html", status=status, kind=kind)
-    if status == 429 and request.headers.get("HX-Request"):
+    if status == 429 and is_htmx():
         # An htmx post swaps #checkout-main; this page has none: show the whole page instead.
         response.headers.update({"HX-Retarget": "body", "HX-Reselect": "body",  # type: ignore[union-attr]
                                  "HX-Reswap": "outerHTML"})

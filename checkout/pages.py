@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from .htmx import is_htmx
 from .pricing import payable
 from .themes import themed
 
@@ -35,6 +36,6 @@ def render_page(template: str, status: int = 200, fragments: dict[str, str] | No
 
 def requested_fragment(fragments: dict[str, str] | None) -> str | None:
     """The fragment template an htmx request asked for, if this page offers it."""
-    if not fragments or not request.headers.get("HX-Request"):
+    if not fragments or not is_htmx():
         return None
     return fragments.get(request.headers.get("HX-Target", ""))

@@ -21,6 +21,7 @@ from .db import get_db
 from .fx.quotes import refresh_quote
 from .gateway import CardDetails
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
+from .htmx import navigate, stop_polling
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .ids import now
 from .limits import paused_until
@@ -44,7 +45,6 @@ from .themes import resolve_theme
 
 bp = Blueprint("pay", __name__)
 
-HTMX_STOP_POLLING = 286
 # What an htmx request may swap on the pay page without the rest of the page (pages.py).
 PAY_PAGE_FRAGMENTS = {"method-panel": "partials/method_panel.html"}
 
@@ -92,7 +92,7 @@ def checkout_page(session_id: str) -> Any:
         if checkout.payment_status == "unpaid" and awaiting is not None \
                 and (awaiting.details or {}).get("voucher_url"):
             # A slip was issued (konbini, virtual account): it is this order's page from now on.
-            return _redirect(awaiting.details["voucher_url"])
+            return navigate(awaiting.details["voucher_url"])
         return render_page("complete.html", checkout=checkout, payment=latest_payment(checkout),
                            brands=BRAND_LABELS, return_url=success_redirect_url(checkout))
     return _render_checkout(checkout, method_id=request.args.get("method"))
@@ -102,7 +102,7 @@ def checkout_page(session_id: str) -> Any:
 def submit(session_id: str) -> Any:
     checkout = load_checkout(session_id)
     if checkout.status != "open":
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     methods = _methods(checkout)
     method = CATALOG.get(request.form.get("method", "card"))
     if method is None or method not in methods:
@@ -152,7 +152,7 @@ def submit(session_id: str) -> Any:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "This page was out of date, so nothing was charged. Please check and pay again."))
     except SessionNotOpen:  # paid or expired meanwhile (another tab, an approval elsewhere)
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     except PaymentInProgress:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "A payment for this order is still in progress, so nothing new was charged. "
@@ -167,7 +167,7 @@ def gateway_return(session_id: str) -> Any:
     checkout = load_checkout(session_id)
     payment = latest_payment(checkout)
     if payment is None:
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     refresh_from_gateway(payment)
     return respond_to_payment(checkout, payment)
 
@@ -185,7 +185,7 @@ def status(session_id: str) -> Any:
                                          fragment=True, final=final))
     response.headers["Vary"] = "HX-Request"
     if final:
-        response.status_code = HTMX_STOP_POLLING if request.headers.get("HX-Request") else 200
+        stop_polling(response)
         if checkout.status == "complete" and checkout.payment_status == "paid":
             response.headers["HX-Redirect"] = success_redirect_url(checkout)
     return response
@@ -197,7 +197,7 @@ def cancel(session_id: str) -> Any:
     checkout = load_checkout(session_id)
     if checkout.cancel_url:
         return redirect(checkout.cancel_url, code=303)
-    return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+    return navigate(url_for("pay.checkout_page", session_id=checkout.id))
 
 
 @bp.post("/pay/<session_id>/locale")
@@ -233,41 +233,33 @@ def next_action_handler(action_type: str) -> Callable[[NextActionHandler], NextA
 
 @next_action_handler("challenge")
 @next_action_handler("redirect")
-def _follow_redirect(checkout: CheckoutSession, payment: Payment) -> Any:
+def _follownavigate(checkout: CheckoutSession, payment: Payment) -> Any:
     target = (payment.next_action or {}).get("url")
     if not target:
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     security.allow_form_targets([target])
-    return _redirect(target)
+    return navigate(target)
 
 
 def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     if payment.status == SUCCEEDED and checkout.status == "complete":
-        return _redirect(success_redirect_url(checkout))
+        return navigate(success_redirect_url(checkout))
     if payment.status in (REQUIRES_ACTION, PENDING) and payment.next_action:
         handler = NEXT_ACTION_HANDLERS.get(str(payment.next_action.get("type")))
         if handler is not None:
             return handler(checkout, payment)
     if payment.status == FAILED:
         # Post/redirect/get: the page shows the decline and a fresh attempt.
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id,
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id,
                                  method=payment.method))
     if payment.status == PENDING:
-        return _redirect(url_for("pay.checkout_page", session_id=checkout.id))
+        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     # Still processing: the gateway did not answer. Nothing more was charged; say so and poll.
     return _render_checkout(
         checkout, method_id=payment.method, status=503, processing=payment,
         notice=_("We could not reach the payment provider. You have not been charged twice — "
                  "we are checking the result, or you can try again."),
     )
-
-
-def _redirect(url: str) -> Any:
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
 
 
 def _methods(checkout: CheckoutSession) -> list[Any]:

@@ -53,6 +53,7 @@ from .cards import BRAND_LABELS
 from .config import PROJECT_ROOT
 from .csrf import bind_to_checkout, csrf_exempt
 from .gateway.base import REQUIRES_ACTION, GatewayPayment
+from .htmx import is_htmx, stop_polling
 from .i18n import HTML_LANG, LOCALES
 from .messages import card_error_message, card_pause_message, decline_message
 from .methods import CATALOG, available_methods, default_method_ids
@@ -448,8 +449,8 @@ def _stand_in(**_url_values: Any) -> Any:
         if back and chosen:
             back = _with_locale(back, chosen)
         return redirect(back or url_for("preview.gallery"), code=303)
-    if request.headers.get("HX-Request") and "method" not in request.args:
-        response = Response("", status=286)
+    if is_htmx() and "method" not in request.args:
+        response = stop_polling(Response(""))
         response.headers["HX-Reswap"] = "none"
         return response
     if back and request.args.get("method"):

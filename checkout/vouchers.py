@@ -51,6 +51,7 @@ from . import csrf
 from .db import get_db
 from .gateway import GatewayError, get_gateway
 from .gateway.base import EXPIRED, FAILED, PENDING, SUCCEEDED
+from .htmx import navigate, stop_polling
 from .ids import new_id, now
 from .models import CheckoutSession, Payment, Voucher
 from .payments import apply_gateway_payment, async_hook, refresh_from_gateway
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("vouchers", __name__)
 
-HTMX_STOP_POLLING = 286
 POLL_SECONDS = 5
 NEXT_ACTION_TYPE = "voucher"
 
@@ -371,8 +371,8 @@ def status(voucher_id: str) -> Any:
     if not is_final(voucher):
         refresh_from_gateway(voucher.payment)
     response = _render_slip(voucher, fragment=True)
-    if is_final(voucher) and request.headers.get("HX-Request"):
-        response.status_code = HTMX_STOP_POLLING
+    if is_final(voucher):
+        stop_polling(response)
     return response
 
 
@@ -388,14 +388,7 @@ def simulate_from_slip(session_id: str, voucher_id: str) -> Any:
         simulate(voucher.payment, outcome)
     except SimulationUnavailable:
         pass  # already final (a second click): the slip shows the outcome
-    target = url_for("vouchers.show", voucher_id=voucher.id)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    from flask import redirect
-
-    return redirect(target, code=303)
+    return navigate(url_for("vouchers.show", voucher_id=voucher.id))
 
 
 def _follow_to_slip(checkout: CheckoutSession, payment: Payment) -> Any:
@@ -407,11 +400,7 @@ def _follow_to_slip(checkout: CheckoutSession, payment: Payment) -> Any:
         if voucher is None:
             return redirect(url_for("pay.checkout_page", session_id=checkout.id), code=303)
         url = slip_url(voucher.id)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
+    return navigate(url)
 
 
 # ---- test helpers for merchants (API) --------------------------------------------------------

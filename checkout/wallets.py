@@ -23,17 +23,18 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
-from flask import Blueprint, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, current_app, make_response, request, url_for
 from werkzeug.datastructures import Headers
 
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
 from .gateway.sandbox import sandbox_method
 from .gateway.sandbox_wallets import method_name, sandbox_wallet
+from .htmx import is_htmx, navigate, stop_polling
 from .method_forms import form_parser
 from .methods import PaymentMethod, register
 from .models import CheckoutSession, Payment
 from .pages import render_page
-from .pay import HTMX_STOP_POLLING, load_checkout, next_action_handler, respond_to_payment
+from .pay import load_checkout, next_action_handler, respond_to_payment
 from .payments import cancel_waiting_payment, latest_payment, refresh_from_gateway
 from .sessions import success_redirect_url
 
@@ -87,7 +88,7 @@ def is_waiting_wallet(payment: Payment | None) -> bool:
 
 @next_action_handler(QR)
 def _show_qr(checkout: CheckoutSession, payment: Payment) -> Any:
-    return _navigate(url_for("wallets.wallet_page", session_id=checkout.id))
+    return navigate(url_for("wallets.wallet_page", session_id=checkout.id))
 
 
 # ---- views -----------------------------------------------------------------------------------
@@ -121,8 +122,8 @@ def wallet_status(session_id: str) -> Any:
     response = make_response(render_page("widgets/wallet/wallet_status.html", checkout=checkout,
                                          payment=payment, final=not waiting))
     response.headers["Vary"] = "HX-Request"
-    if not waiting and request.headers.get("HX-Request"):
-        response.status_code = HTMX_STOP_POLLING
+    if not waiting and is_htmx():
+        stop_polling(response)
         response.headers["HX-Redirect"] = _next_url(checkout, payment)
     return response
 
@@ -145,7 +146,7 @@ def _after_wallet(checkout: CheckoutSession, payment: Payment | None) -> Any:
     if payment is None or checkout.status != "open":
         # Paid: the shop; expired (or paid another way): the checkout page says so. Never back
         # to the QR handler, which would send the shopper here again.
-        return _navigate(_next_url(checkout, payment))
+        return navigate(_next_url(checkout, payment))
     return respond_to_payment(checkout, payment)
 
 
@@ -155,14 +156,6 @@ def _next_url(checkout: CheckoutSession, payment: Payment | None) -> str:
     if checkout.status == "open" and payment is not None and payment.status in (FAILED, "expired"):
         return url_for("pay.checkout_page", session_id=checkout.id, method=payment.method)
     return url_for("pay.checkout_page", session_id=checkout.id)
-
-
-def _navigate(url: str) -> Any:
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
 
 
 def _absolute(url: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, make_response, redirect, request, url_for
 
 from ..db import get_db
+from ..htmx import is_htmx, stop_polling
 from ..pages import render_page
 from . import clock
 from .display import ticker_view
@@ -26,7 +27,6 @@ from .quotes import (
 
 bp = Blueprint("fx", __name__)
 
-HTMX_STOP_POLLING = 286
 TICKER = "widgets/rate_ticker/ticker.html"
 
 
@@ -38,14 +38,14 @@ def ticker(session_id: str) -> Any:
     checkout = load_checkout(session_id)
     quote = latest_quote(checkout)
     price = payable(checkout)
-    htmx = bool(request.headers.get("HX-Request"))
+    htmx = is_htmx()
     if checkout.status != "open" or quote is None or in_flight(checkout) \
             or (price.quote is None and quote.locked_until is not None):
         # Paid, expired, paying in the merchant's currency, or a payment under way: nothing
         # on this page depends on the market rate any more.
         response = make_response(render_page(TICKER, checkout=checkout, quote=None, ticker=None,
                                              fragment=True))
-        response.status_code = HTMX_STOP_POLLING if htmx else 200
+        stop_polling(response)
     elif quote.locked_until is not None and not is_locked(quote, clock.now()):
         # The lock ran out: the page itself must re-quote and show the change before paying.
         response = make_response(render_page(TICKER, checkout=checkout, quote=quote, ticker=None,
