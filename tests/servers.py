@@ -24,6 +24,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def silent_listener() -> Iterator[str]:
+    """A loopback URL that accepts connections (the kernel does) and never answers: whatever
+    was sent may have arrived, and no answer ever comes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
 def wait_until(condition, timeout: float = 30.0, every: float = 0.05, what: str = "") -> None:  # type: ignore[no-untyped-def]
     """Poll ``condition()`` until it is true (a condition, never a fixed sleep)."""
     ends = time.monotonic() + timeout

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from checkout import create_app
 from checkout.db import get_db
 from checkout.models import GatewayCircuit, Merchant, Payment, SandboxPayment
 
-from servers import ROOT, wait_until
+from servers import ROOT, free_port, silent_listener, wait_until
 from support import TEST_CONFIG, MerchantInfo, metric_value
 
 BACKENDS = ("sqlite", "postgresql")  # the breaker's conditional updates on both
@@ -39,12 +38,6 @@ ROUTES = [
     # … everything else to B, A as its backup.
     {"gateway": "acquirer-b", "backups": ["acquirer-a"]},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Provider:
@@ -182,12 +175,8 @@ def test_a_provider_killed_mid_run_fails_over_and_nothing_is_charged_twice(
 
 @pytest.fixture
 def silent_acquirer() -> Iterator[str]:
-    """Accepts connections (the kernel does) and never answers: a request may have arrived."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
+    with silent_listener() as url:
+        yield url
 
 
 def test_a_provider_that_may_have_the_payment_is_never_bypassed(

@@ -7,7 +7,6 @@ its own lane (checkout/webhooks.DeliveryLanes) and the worker's tick never waits
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from checkout.models import Merchant, WebhookEvent
 from checkout.sessions import complete_session, create_session
 from checkout.worker import run_forever
 
-from servers import wait_until
+from servers import silent_listener, wait_until
 
 
 @pytest.fixture
@@ -35,11 +34,8 @@ def app_config() -> dict[str, Any]:
 @pytest.fixture
 def dead_endpoint() -> Iterator[str]:
     """Accepts connections (the kernel does) and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
-    listener.close()
+    with silent_listener() as url:
+        yield f"{url}/hooks"
 
 
 @pytest.fixture
