@@ -263,10 +263,29 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
 
 
 def _methods(checkout: CheckoutSession) -> list[Any]:
+    return pay_methods(checkout, preferred=request.cookies.get(LAST_METHOD_COOKIE))
+
+
+def pay_methods(checkout: CheckoutSession, preferred: str | None = None) -> list[Any]:
+    """The methods this session offers at its payable amount, with every eligibility and
+    weight rule applied, the shopper's last method first."""
     price = payable(checkout)
     return available_methods(checkout.payment_method_types or ["card"], price.amount,
-                             price.currency, preferred=request.cookies.get(LAST_METHOD_COOKIE),
-                             checkout=checkout)
+                             price.currency, preferred=preferred, checkout=checkout)
+
+
+def pay_page_context(checkout: CheckoutSession, methods: list[Any], method_id: str | None = None,
+                     field_errors: dict[str, str] | None = None,
+                     values: dict[str, str] | None = None, notice: str | None = None,
+                     decline: str | None = None, declined_payment: Payment | None = None,
+                     processing: Payment | None = None) -> dict[str, Any]:
+    """What ``pay.html`` is rendered with — by the live page and by the preview gallery, so
+    the two cannot drift apart."""
+    selected = next((m for m in methods if m.id == method_id), methods[0])
+    return {"checkout": checkout, "methods": methods, "method": selected,
+            "field_errors": field_errors or {}, "values": values or {}, "notice": notice,
+            "decline": decline, "declined_payment": declined_payment, "processing": processing,
+            "brands": BRAND_LABELS}
 
 
 def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
@@ -279,30 +298,16 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
     methods = _methods(checkout)
     if not methods:
         return render_page("unavailable.html", checkout=checkout, status=422)
-    selected = next((m for m in methods if m.id == method_id), methods[0])
     payment = latest_payment(checkout)
     decline = None
     if payment is not None and payment.status == FAILED and payment.attempt < checkout.attempt:
         decline = decline_message(payment.failure_code)
     if payment is not None and payment.status == "processing" and processing is None:
         processing = payment
-    response = make_response(
-        render_page(
-            "pay.html",
-            checkout=checkout,
-            methods=methods,
-            method=selected,
-            field_errors=field_errors or {},
-            values=values or {},
-            notice=notice,
-            decline=decline,
-            declined_payment=payment if decline else None,
-            processing=processing,
-            brands=BRAND_LABELS,
-            fragments=PAY_PAGE_FRAGMENTS,
-        ),
-        status,
-    )
+    context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
+                               decline, payment if decline else None, processing)
+    response = make_response(render_page("pay.html", fragments=PAY_PAGE_FRAGMENTS, **context),
+                             status)
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
 

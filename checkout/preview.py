@@ -26,6 +26,7 @@ Markets register their own states with one call each (docs/themes.md, "Preview")
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import time
@@ -56,17 +57,23 @@ from .gateway.base import REQUIRES_ACTION, GatewayPayment
 from .htmx import is_htmx, stop_polling
 from .i18n import HTML_LANG, LOCALES
 from .messages import card_error_message, card_pause_message, decline_message
-from .methods import CATALOG, available_methods, default_method_ids
+from .methods import CATALOG, default_method_ids
 from .models import CheckoutSession, Merchant, Payment
 from .money import CURRENCIES
 from .pages import render_page
-from .pay import PAY_PAGE_FRAGMENTS
+from .pay import PAY_PAGE_FRAGMENTS, pay_methods, pay_page_context
 from .pricing import payable
 from .themes import DEFAULT_THEME, MARKET_THEMES, available_themes, theme_exists
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
 # ---- the registry ---------------------------------------------------------------------------
+
+
+# The gallery's merchant is set up for every method: each market adds the settings its rules
+# ask for (Japan: the 特商法 disclosure, digital goods), so a state shows what the live page
+# shows such a merchant — the same eligibility and weight rules decide (pay.pay_page_context).
+PREVIEW_MERCHANT_SETTINGS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,8 @@ class Fixtures:
             "id": "mer_preview", "name": sample["merchant"], "secret_key_hash": "",
             "secret_key_prefix": "sk_test_prev", "webhook_secret": "whsec_preview",
             "webhook_url": None, "allowed_origins": ["https://shop.example"], "theme": None,
-            "default_locale": None, "settings": {}, "is_demo": False, "created": _now(),
+            "default_locale": None, "settings": copy.deepcopy(PREVIEW_MERCHANT_SETTINGS),
+            "is_demo": False, "created": _now(),
         }
         fields.update(overrides)
         return Merchant(**fields)
@@ -168,19 +176,12 @@ def pay_page(fx: Fixtures, checkout: CheckoutSession | None = None, *, method: s
              notice: str | None = None, decline: str | None = None,
              declined_payment: Payment | None = None,
              processing: Payment | None = None) -> dict[str, Any]:
-    """The context ``pay.html`` gets from ``checkout.pay`` (the same keys, from fixtures)."""
+    """The context ``pay.html`` gets from ``checkout.pay`` — built by the same function, with
+    the same eligibility and weight rules, from fixtures."""
     checkout = checkout if checkout is not None else fx.checkout()
-    price = payable(checkout)
-    methods = available_methods(checkout.payment_method_types or ["card"], price.amount,
-                                price.currency) or [CATALOG["card"]]
-    wanted = fx.method or method
-    selected = next((m for m in methods if m.id == wanted), methods[0])
-    return {
-        "checkout": checkout, "methods": methods, "method": selected,
-        "field_errors": field_errors or {}, "values": values or {}, "notice": notice,
-        "decline": decline, "declined_payment": declined_payment, "processing": processing,
-        "brands": BRAND_LABELS,
-    }
+    return pay_page_context(checkout, pay_methods(checkout) or [CATALOG["card"]],
+                            fx.method or method, field_errors, values, notice, decline,
+                            declined_payment, processing)
 
 
 # ---- fixtures ---------------------------------------------------------------------------------

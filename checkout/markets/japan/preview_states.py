@@ -7,7 +7,7 @@ from typing import Any
 from ...cards import BRAND_LABELS
 from ...ids import now
 from ...models import Voucher
-from ...preview import Fixtures, pay_page, preview_state
+from ...preview import PREVIEW_MERCHANT_SETTINGS, Fixtures, pay_page, preview_state
 from ...vouchers import slip_view
 from .konbini import CHAINS, deadline, sandbox_numbers
 
@@ -21,9 +21,12 @@ PREVIEW_LEGAL = {
 }
 
 
+# A Japanese merchant with its 特商法 disclosure and digital goods: every Japanese method.
+PREVIEW_MERCHANT_SETTINGS["japan"] = {"legal": PREVIEW_LEGAL, "digital_goods": True}
+
+
 def _checkout(fx: Fixtures, **overrides: Any) -> Any:
-    merchant = fx.merchant(settings={"japan": {"legal": PREVIEW_LEGAL}})
-    return fx.checkout(merchant=merchant, **overrides)
+    return fx.checkout(merchant=fx.merchant(), **overrides)
 
 
 def _slip(fx: Fixtures, kind: str, fields: dict[str, str], status: str = "pending",
