@@ -22,15 +22,9 @@ from .db import get_db
 from .ids import hash_secret, now
 from .models import CheckoutSession, IdempotencyRecord, Merchant
 from .payments import settle_live_payment
-from .sessions import (
-    ApiError,
-    create_session,
-    expire_if_overdue,
-    expire_session,
-    is_session_id,
-    parse_create_params,
-    session_to_api,
-)
+from .serialize import session_to_api
+from .session_params import ApiError, parse_create_params
+from .sessions import create_session, expire_if_overdue, expire_session, is_session_id
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 

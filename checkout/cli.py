@@ -146,7 +146,7 @@ def merchants_create(name: str, origins: tuple[str, ...], webhook_url: str | Non
     from .db import get_db
     from .i18n import normalize_locale
     from .merchants import create_merchant
-    from .sessions import is_absolute_http_url, is_theme_name
+    from .session_params import is_absolute_http_url, is_theme_name
 
     if theme is not None and not is_theme_name(theme):
         raise click.BadParameter(f"no theme named {theme!r}", param_hint="--theme")

@@ -25,7 +25,8 @@ from flask import Flask, Response, g, request, url_for
 
 from .models import CheckoutSession
 from .security import origin_of
-from .sessions import SESSION_ID_PLACEHOLDER, success_redirect_url
+from .session_params import SESSION_ID_PLACEHOLDER
+from .sessions import success_redirect_url
 
 EMBEDDED_HEADER = "Kessai-Embedded"
 # What a merchant's iframe must allow for passkeys and the Payment Request API inside it.

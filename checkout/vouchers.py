@@ -413,7 +413,8 @@ test_api = Blueprint("voucher_test_api", __name__, url_prefix="/v1/test_helpers"
 def simulate_api(payment_id: str) -> Response:
     """``{"outcome": "paid" | "expired"}`` → the session, after the gateway reported it."""
     from .api import _json
-    from .sessions import ApiError, session_to_api
+    from .serialize import session_to_api
+    from .session_params import ApiError
 
     db = get_db()
     payment = db.get(Payment, payment_id)
@@ -435,7 +436,7 @@ def simulate_api(payment_id: str) -> Response:
 
 def _register_test_api_auth() -> None:
     from .api import authenticate, handle_api_error
-    from .sessions import ApiError
+    from .session_params import ApiError
 
     test_api.before_request(authenticate)
     test_api.register_error_handler(ApiError, handle_api_error)

@@ -58,7 +58,7 @@ def verify(secret: str, body: bytes, header: str, tolerance: int = 300,
 
 def enqueue_event(db: Session, checkout: CheckoutSession, event_type: str) -> WebhookEvent:
     """Add an event about ``checkout`` to the outbox (the caller commits)."""
-    from .sessions import session_to_api
+    from .serialize import session_to_api
 
     event_id = new_ordered_id("evt")
     created = now()

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from checkout.sessions import ALLOWED_FIELDS
+from checkout.session_params import ALLOWED_FIELDS
 from checkout.webhooks import sign
 
 ROOT = Path(__file__).resolve().parent.parent

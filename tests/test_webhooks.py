@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from checkout.db import get_db
 from checkout.merchants import create_merchant
 from checkout.models import CheckoutSession, WebhookEvent
-from checkout.sessions import complete_session, create_session, session_to_api
+from checkout.serialize import session_to_api
+from checkout.sessions import complete_session, create_session
 from checkout.webhooks import SIGNATURE_HEADER, deliver_due, enqueue_event, sign, verify
 
 SECRET = "whsec_0123456789abcdef"
