@@ -72,10 +72,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(fx_views.bp)
     app.register_blueprint(metrics.bp)  # /metrics for Prometheus (a token, or development)
     load_markets(app)
-    if app.config["GATEWAY_URL"]:
-        app.register_blueprint(gateway_events.bp)  # a remote gateway's signed events
-    else:
-        app.register_blueprint(sandbox_pages.bp)
+    named = (app.config.get("GATEWAYS") or {}).values()
+    if app.config["GATEWAY_URL"] or any(spec.get("url") for spec in named):
+        app.register_blueprint(gateway_events.bp)  # remote gateways' signed events
+    if not app.config["GATEWAY_URL"] or any(not spec.get("url") for spec in named):
+        app.register_blueprint(sandbox_pages.bp)  # an embedded sandbox's issuer and wallet pages
     if app.config["DEMO_ENABLED"]:
         from . import demo
 

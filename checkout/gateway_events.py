@@ -41,15 +41,26 @@ PAYMENT_STATUSES = frozenset({SUCCEEDED, FAILED, EXPIRED, PENDING, PROCESSING, R
 
 @csrf_exempt
 @bp.post("/gateway/events")
-def receive() -> Response:
+@bp.post("/gateway/events/<gateway>")
+def receive(gateway: str | None = None) -> Response:
+    """The default gateway posts to ``/gateway/events``; another one configured in
+    ``KESSAI_GATEWAYS`` to ``/gateway/events/<its name>``, signed with its own secret."""
     raw = request.get_data()
-    secret = current_app.config["GATEWAY_SECRET"]
+    if gateway is None or gateway == current_app.config.get("GATEWAY_NAME"):
+        secret, receipt_prefix = current_app.config["GATEWAY_SECRET"], ""
+    else:
+        spec = (current_app.config.get("GATEWAYS") or {}).get(gateway)
+        if spec is None or not spec.get("url"):
+            return _answer(404, "gateway_unknown")
+        secret = spec.get("secret") or current_app.config["GATEWAY_SECRET"]
+        receipt_prefix = f"{gateway}:"  # two gateways' event ids may look alike
     if not verify(secret, raw, request.headers.get(SIGNATURE_HEADER, "")):
         return _answer(400, "signature_invalid")
     try:
         event_id, payment = parse_event(raw)
     except ValueError:
         return _answer(400, "event_invalid")
+    event_id = receipt_prefix + event_id
     db = get_db()
     # The receipt and the change it records commit together: if applying fails, nothing is
     # kept and the gateway's redelivery is applied; if it succeeded, a redelivery (or the same

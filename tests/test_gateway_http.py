@@ -282,6 +282,28 @@ def test_a_signed_event_is_applied_once(kessai: str, api: Any, app: Flask, sandb
     assert completed_events(app) == 1
 
 
+def test_another_gateway_signs_its_events_with_its_own_secret(
+        kessai: str, api: Any, app: Flask, sandbox: Sandbox,
+        waiting_payment: dict[str, Any]) -> None:
+    """With several gateways (docs/gateway.md), each posts to /gateway/events/<its name>
+    signed with its own secret; the default gateway's secret does not sign for it, and its
+    event ids have their own receipts."""
+    own_secret = "gw_acquirer_b_secret_0123456789abcdef"
+    app.config["GATEWAYS"] = {"acquirer-b": {"url": sandbox.url, "secret": own_secret}}
+    settle_at_gateway(sandbox, waiting_payment["id"], "succeeded")
+    succeeded = {**waiting_payment, "status": "succeeded"}
+    url = f"{kessai}/gateway/events/acquirer-b"
+    wrong = httpx.post(url, content=signed_event(succeeded, "gwevt_b1")[0],
+                       headers=signed_event(succeeded, "gwevt_b1")[1])
+    assert (wrong.status_code, wrong.json()) == (400, {"result": "signature_invalid"})
+    body, headers = signed_event(succeeded, "gwevt_b1", secret=own_secret)
+    assert httpx.post(url, content=body, headers=headers).json() == {"result": "applied"}
+    assert api.get(waiting_payment["session"]).get_json()["payment_status"] == "paid"
+    assert httpx.post(url, content=body, headers=headers).json() == {"result": "duplicate"}
+    unknown = httpx.post(f"{kessai}/gateway/events/acquirer-z", content=body, headers=headers)
+    assert unknown.status_code == 404
+
+
 @pytest.mark.parametrize("forged_amount", [None, 1])
 def test_a_validly_signed_event_the_gateway_does_not_confirm_changes_nothing(
     kessai: str, api: Any, app: Flask, waiting_payment: dict[str, Any],
