@@ -217,11 +217,13 @@ def test_the_exemptions_are_the_api_and_gateway_events_only(app: Flask,
 def test_production_has_no_demo_exemption(database_url: str) -> None:
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "DEMO_ENABLED": False,
                       "GATEWAY_URL": "http://127.0.0.1:9"})
-    assert {r for r in exempt_rules(app) if not r.startswith("/v1/")} == {"/gateway/events"}
+    assert {r for r in exempt_rules(app) if not r.startswith("/v1/")} == {
+        "/gateway/events", "/gateway/events/<gateway>"}
     app.extensions["kessai.engine"].dispose()
-    # /gateway/events authenticates with the gateway's signature instead.
+    # /gateway/events (and each named gateway's) authenticates with a gateway's signature.
     client = app.test_client()
     assert client.post("/gateway/events", data=b"{}").status_code == 400
+    assert client.post("/gateway/events/acquirer-z", data=b"{}").status_code == 404
 
 
 def test_a_valid_token_is_accepted(client: FlaskClient, session_id: str) -> None:
