@@ -73,9 +73,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(metrics.bp)  # /metrics for Prometheus (a token, or development)
     load_markets(app)
     named = (app.config.get("GATEWAYS") or {}).values()
-    if app.config["GATEWAY_URL"] or any(spec.get("url") for spec in named):
+    remote = [spec for spec in named if spec.get("url") or spec.get("type") == "stripe"]
+    if app.config["GATEWAY_URL"] or remote:
         app.register_blueprint(gateway_events.bp)  # remote gateways' signed events
-    if not app.config["GATEWAY_URL"] or any(not spec.get("url") for spec in named):
+    if not app.config["GATEWAY_URL"] or len(remote) < len(named):
         app.register_blueprint(sandbox_pages.bp)  # an embedded sandbox's issuer and wallet pages
     if app.config["DEMO_ENABLED"]:
         from . import demo

@@ -13,6 +13,7 @@ Kessai in process and needs no public door.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
@@ -50,8 +51,10 @@ def receive(gateway: str | None = None) -> Response:
         secret, receipt_prefix = current_app.config["GATEWAY_SECRET"], ""
     else:
         spec = (current_app.config.get("GATEWAYS") or {}).get(gateway)
-        if spec is None or not spec.get("url"):
+        if spec is None or not (spec.get("url") or spec.get("type") == "stripe"):
             return _answer(404, "gateway_unknown")
+        if spec.get("type") == "stripe":
+            return _stripe_event(gateway, spec, raw)
         secret = spec.get("secret") or current_app.config["GATEWAY_SECRET"]
         receipt_prefix = f"{gateway}:"  # two gateways' event ids may look alike
     if not verify(secret, raw, request.headers.get(SIGNATURE_HEADER, "")):
@@ -60,7 +63,27 @@ def receive(gateway: str | None = None) -> Response:
         event_id, payment = parse_event(raw)
     except ValueError:
         return _answer(400, "event_invalid")
-    event_id = receipt_prefix + event_id
+    return _apply(receipt_prefix + event_id, payment)
+
+
+def _stripe_event(gateway: str, spec: dict[str, Any], raw: bytes) -> Response:
+    """Stripe's webhook: ``Stripe-Signature`` checked with the endpoint's signing secret."""
+    import stripe
+
+    from .gateway.stripe_adapter import payment_from_event
+
+    try:
+        event = stripe.Webhook.construct_event(raw, request.headers.get("Stripe-Signature", ""),
+                                               spec.get("webhook_secret") or "")
+    except (ValueError, stripe.SignatureVerificationError):
+        return _answer(400, "signature_invalid")
+    payment = payment_from_event(event)
+    if payment is None:
+        return _answer(200, "ignored")  # not about a PaymentIntent
+    return _apply(f"{gateway}:{event.id}", payment)
+
+
+def _apply(event_id: str, payment: GatewayPayment) -> Response:
     db = get_db()
     # The receipt and the change it records commit together: if applying fails, nothing is
     # kept and the gateway's redelivery is applied; if it succeeded, a redelivery (or the same

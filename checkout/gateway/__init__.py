@@ -53,8 +53,18 @@ def get_gateway(name: str | None = None) -> Gateway:
         if spec is None:
             raise GatewayError(f"no gateway is configured under the name {name!r}",
                                "unknown_gateway")
-        named[name] = MeteredGateway(_build(spec.get("url"), spec.get("secret")), name)
+        named[name] = MeteredGateway(_build_named(spec), name)
     return named[name]
+
+
+def _build_named(spec: dict[str, Any]) -> Gateway:
+    if spec.get("type") == "stripe":
+        from .stripe_adapter import StripeGateway
+
+        return StripeGateway(  # type: ignore[return-value]
+            spec["api_key"], api_base=spec.get("api_base"),
+            timeout=current_app.config["GATEWAY_TIMEOUT_SECONDS"], emulator=spec.get("emulator"))
+    return _build(spec.get("url"), spec.get("secret"))
 
 
 def _build(url: str | None, secret: str | None) -> Gateway:

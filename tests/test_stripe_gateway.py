@@ -1,0 +1,152 @@
+"""Stripe behind the gateway contract, end to end against localstripe (a stateful Stripe
+emulator from PyPI, started here as a process of its own, as PostgreSQL is for other tests).
+
+Kessai serves on loopback so localstripe can post its webhooks; the shopper pays through the
+pay form; cards go to Stripe by the routing table. localstripe has no 3-D Secure page: the
+test completes the challenge through its test endpoint, as Stripe's page would, and the
+``payment_intent.succeeded`` webhook tells Kessai.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from servers import free_port, wait_until
+
+API_KEY = "sk_test_kessai_localstripe"
+WEBHOOK_SECRET = "whsec_kessai_localstripe_test"
+
+
+@pytest.fixture
+def localstripe() -> Iterator[str]:
+    """A fresh emulator per test: no other test's webhooks arrive late."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "localstripe", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, what="localstripe")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def kessai_server() -> Iterator[tuple[BaseWSGIServer, str]]:
+    server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    yield server, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def app_config(localstripe: str, kessai_server: tuple[BaseWSGIServer, str]) -> dict[str, Any]:
+    return {"PUBLIC_URL": kessai_server[1],
+            "GATEWAYS": {"stripe": {"type": "stripe", "api_key": API_KEY,
+                                    "webhook_secret": WEBHOOK_SECRET, "api_base": localstripe,
+                                    "emulator": "localstripe"}},
+            "GATEWAY_ROUTES": [{"methods": ["card"], "gateway": "stripe"}]}
+
+
+@pytest.fixture
+def kessai(app: Flask, kessai_server: tuple[BaseWSGIServer, str], localstripe: str) -> str:
+    kessai_server[0].app = app  # type: ignore[attr-defined]
+    registered = httpx.post(f"{localstripe}/_config/webhooks/kessai", data={
+        "url": f"{kessai_server[1]}/gateway/events/stripe", "secret": WEBHOOK_SECRET})
+    assert registered.status_code == 200
+    return kessai_server[1]
+
+
+def stripe_get(localstripe: str, path: str) -> dict[str, Any]:
+    response = httpx.get(f"{localstripe}{path}", auth=(API_KEY, ""))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def intent_of(app: Flask, session_id: str) -> str:
+    from checkout.db import get_db
+    from checkout.models import CheckoutSession
+
+    with app.app_context():
+        (payment,) = get_db().get(CheckoutSession, session_id).payments
+        assert payment.gateway == "stripe" and payment.gateway_payment_id
+        return payment.gateway_payment_id
+
+
+@pytest.mark.parametrize("number, brand", [("4242 4242 4242 4242", "visa"),
+                                           ("3566 0020 2036 0505", "jcb")])
+def test_a_card_is_charged_through_stripe(kessai: str, api: Any, pay: Any, app: Flask,
+                                          localstripe: str, number: str, brand: str) -> None:
+    session_id = api.create(amount=12800).get_json()["id"]
+    assert pay(session_id, number=number).status_code == 303
+    session = api.get(session_id).get_json()
+    assert (session["status"], session["payment_status"]) == ("complete", "paid")
+    (payment,) = session["payments"]
+    assert (payment["gateway"], payment["card"]) == ("stripe", {"brand": brand,
+                                                                "last4": number[-4:]})
+    intent = stripe_get(localstripe, f"/v1/payment_intents/{intent_of(app, session_id)}")
+    assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 12800, "jpy")
+    assert intent["metadata"]["kessai_idempotency_key"] == f"{session_id}:1"
+
+
+def test_a_declined_card_fails_and_the_shopper_may_try_again(kessai: str, api: Any, pay: Any,
+                                                              app: Flask) -> None:
+    session_id = api.create(amount=12800).get_json()["id"]
+    pay(session_id, number="4000 0000 0000 0341")
+    session = api.get(session_id).get_json()
+    assert session["status"] == "open"
+    assert [(p["status"], p["failure_code"]) for p in session["payments"]] == [
+        ("failed", "card_declined")]
+    assert pay(session_id).status_code == 303
+    assert api.get(session_id).get_json()["payment_status"] == "paid"
+
+
+def test_three_d_secure_then_stripes_webhook_completes_the_order(
+        kessai: str, api: Any, pay: Any, app: Flask, localstripe: str) -> None:
+    session_id = api.create(amount=12800).get_json()["id"]
+    pay(session_id, number="4000 0027 6000 3184")  # Stripe's "authentication required" card
+    (payment,) = api.get(session_id).get_json()["payments"]
+    assert payment["status"] == "requires_action"
+    intent_id = intent_of(app, session_id)
+    secret = stripe_get(localstripe, f"/v1/payment_intents/{intent_id}")["client_secret"]
+    # The shopper passes the issuer's challenge (Stripe's page; localstripe's test endpoint).
+    httpx.post(f"{localstripe}/v1/payment_intents/{intent_id}/_authenticate",
+               data={"client_secret": secret, "success": "true"}, auth=(API_KEY, ""))
+    wait_until(lambda: api.get(session_id).get_json()["payment_status"] == "paid",
+               what="Stripe's payment_intent.succeeded webhook")
+    assert api.get(session_id).get_json()["payments"][0]["status"] == "succeeded"
+    from checkout.db import get_db
+    from checkout.models import GatewayEventReceipt
+
+    with app.app_context():  # it was the webhook, verified and applied once
+        receipts = [r.id for r in get_db().query(GatewayEventReceipt).all()]
+    assert len(receipts) == 1 and receipts[0].startswith("stripe:evt_")
+
+
+def test_a_webhook_not_signed_by_stripe_is_refused(kessai: str) -> None:
+    body = b'{"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {}}}'
+    response = httpx.post(f"{kessai}/gateway/events/stripe", content=body,
+                          headers={"Stripe-Signature": "t=1,v1=00",
+                                   "Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"result": "signature_invalid"})
