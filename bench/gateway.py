@@ -1,8 +1,10 @@
 """Gateway-call latency per gateway, through Kessai's own gateway clients.
 
-Two gateways behind the same contract: the embedded sandbox (in Kessai's process and database)
-and the HTTP sandbox (``kessai sandbox-gateway`` in a process of its own, reached over real HTTP
-with ``checkout.gateway.http.HttpGateway``: bearer auth, idempotency keys, retries). For each,
+Three gateways behind the same contract: the embedded sandbox (in Kessai's process and
+database), the HTTP sandbox (``kessai sandbox-gateway`` in a process of its own, reached over
+real HTTP with ``checkout.gateway.http.HttpGateway``: bearer auth, idempotency keys, retries),
+and Stripe through the official library, against localstripe (an emulator: its figures are
+the adapter's and the library's cost, not Stripe's network). For each,
 ``--payments`` card payments are created, then each is looked up again (``get_payment``), then
 by idempotency key (``find_payment``); both sandboxes answer at once (pretend latency 0), so
 the figures are Kessai's and the contract's own cost. The calls go through the same
@@ -43,31 +45,43 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(app: Any, payments: int) -> dict[str, list[float]]:
+def _wait_for(url: str, process: subprocess.Popen[bytes], headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1, headers=headers)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{url} did not start") from None
+            time.sleep(0.1)
+
+
+def measure(app: Any, payments: int, gateway: str | None = None) -> dict[str, list[float]]:
     from checkout.gateway import CardDetails, PaymentRequest, get_gateway
 
     timings: dict[str, list[float]] = {"create_payment": [], "get_payment": [],
                                        "find_payment": []}
     card = CardDetails("4242424242424242", 12, 2034, "123", "Hanako Yamada")
     with app.app_context():
-        gateway = get_gateway()
+        client = get_gateway(gateway)
         created = []
         for number in range(payments + 10):  # the first ten warm up connections and caches
             request = PaymentRequest(idempotency_key=f"bench_{uuid.uuid4().hex}",
                                      amount=1200 + number, currency="JPY", method="card",
                                      return_url="http://localhost/return", card=card)
             started = time.perf_counter()
-            result = gateway.create_payment(request)
+            result = client.create_payment(request)
             if number >= 10:
                 timings["create_payment"].append((time.perf_counter() - started) * 1000)
                 created.append((result.id, request.idempotency_key))
             assert result.status == "succeeded", result
         for payment_id, key in created:
             started = time.perf_counter()
-            gateway.get_payment(payment_id)
+            client.get_payment(payment_id)
             timings["get_payment"].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            gateway.find_payment(key)
+            client.find_payment(key)
             timings["find_payment"].append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -96,21 +110,29 @@ def main() -> int:
             [sys.executable, "-m", "checkout.cli", "sandbox-gateway", "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/v1/rates", timeout=1,
-                              headers={"Authorization": f"Bearer {SECRET}"})
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("kessai sandbox-gateway did not start") from None
-                    time.sleep(0.1)
+            _wait_for(f"http://127.0.0.1:{port}/v1/rates", server,
+                      {"Authorization": f"Bearer {SECRET}"})
             results["sandbox (HTTP, kessai sandbox-gateway)"] = measure(
                 create_app({**base, "DATABASE_URL": url,
                             "GATEWAY_URL": f"http://127.0.0.1:{port}"}), args.payments)
         finally:
             stop(server)
+
+        port = free_port()
+        emulator = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "localstripe", "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/v1/payment_intents", emulator,
+                      {"Authorization": "Bearer sk_test_bench"})
+            stripe_spec = {"type": "stripe", "api_key": "sk_test_bench",
+                           "api_base": f"http://127.0.0.1:{port}", "emulator": "localstripe"}
+            results["Stripe (localstripe)"] = measure(
+                create_app({**base, "DATABASE_URL": url, "GATEWAY_NAME": "stripe-default",
+                            "GATEWAYS": {"stripe": stripe_spec}}),
+                args.payments, gateway="stripe")
+        finally:
+            stop(emulator)
 
     ok = True
     for gateway, timings in results.items():
