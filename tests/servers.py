@@ -97,3 +97,26 @@ def gunicorn(env: dict[str, str], **options: int) -> Iterator[Gunicorn]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def localstripe() -> Iterator[str]:
+    """localstripe (a stateful Stripe emulator from PyPI) on a free port: its base URL."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "localstripe", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def answers() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, what="localstripe")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)

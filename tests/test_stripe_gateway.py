@@ -9,9 +9,6 @@ test completes the challenge through its test endpoint, as Stripe's page would, 
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,34 +18,17 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from servers import free_port, wait_until
+from servers import localstripe, wait_until
 
 API_KEY = "sk_test_kessai_localstripe"
 WEBHOOK_SECRET = "whsec_kessai_localstripe_test"
 
 
 @pytest.fixture
-def localstripe() -> Iterator[str]:
+def stripe_emulator() -> Iterator[str]:
     """A fresh emulator per test: no other test's webhooks arrive late."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    try:
-        wait_until(answers, what="localstripe")
+    with localstripe() as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture
@@ -61,25 +41,25 @@ def kessai_server() -> Iterator[tuple[BaseWSGIServer, str]]:
 
 
 @pytest.fixture
-def app_config(localstripe: str, kessai_server: tuple[BaseWSGIServer, str]) -> dict[str, Any]:
+def app_config(stripe_emulator: str, kessai_server: tuple[BaseWSGIServer, str]) -> dict[str, Any]:
     return {"PUBLIC_URL": kessai_server[1],
             "GATEWAYS": {"stripe": {"type": "stripe", "api_key": API_KEY,
-                                    "webhook_secret": WEBHOOK_SECRET, "api_base": localstripe,
+                                    "webhook_secret": WEBHOOK_SECRET, "api_base": stripe_emulator,
                                     "emulator": "localstripe"}},
             "GATEWAY_ROUTES": [{"methods": ["card"], "gateway": "stripe"}]}
 
 
 @pytest.fixture
-def kessai(app: Flask, kessai_server: tuple[BaseWSGIServer, str], localstripe: str) -> str:
+def kessai(app: Flask, kessai_server: tuple[BaseWSGIServer, str], stripe_emulator: str) -> str:
     kessai_server[0].app = app  # type: ignore[attr-defined]
-    registered = httpx.post(f"{localstripe}/_config/webhooks/kessai", data={
+    registered = httpx.post(f"{stripe_emulator}/_config/webhooks/kessai", data={
         "url": f"{kessai_server[1]}/gateway/events/stripe", "secret": WEBHOOK_SECRET})
     assert registered.status_code == 200
     return kessai_server[1]
 
 
-def stripe_get(localstripe: str, path: str) -> dict[str, Any]:
-    response = httpx.get(f"{localstripe}{path}", auth=(API_KEY, ""))
+def stripe_get(stripe_emulator: str, path: str) -> dict[str, Any]:
+    response = httpx.get(f"{stripe_emulator}{path}", auth=(API_KEY, ""))
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -97,7 +77,7 @@ def intent_of(app: Flask, session_id: str) -> str:
 @pytest.mark.parametrize("number, brand", [("4242 4242 4242 4242", "visa"),
                                            ("3566 0020 2036 0505", "jcb")])
 def test_a_card_is_charged_through_stripe(kessai: str, api: Any, pay: Any, app: Flask,
-                                          localstripe: str, number: str, brand: str) -> None:
+                                          stripe_emulator: str, number: str, brand: str) -> None:
     session_id = api.create(amount=12800).get_json()["id"]
     assert pay(session_id, number=number).status_code == 303
     session = api.get(session_id).get_json()
@@ -105,7 +85,7 @@ def test_a_card_is_charged_through_stripe(kessai: str, api: Any, pay: Any, app: 
     (payment,) = session["payments"]
     assert (payment["gateway"], payment["card"]) == ("stripe", {"brand": brand,
                                                                 "last4": number[-4:]})
-    intent = stripe_get(localstripe, f"/v1/payment_intents/{intent_of(app, session_id)}")
+    intent = stripe_get(stripe_emulator, f"/v1/payment_intents/{intent_of(app, session_id)}")
     assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 12800, "jpy")
     assert intent["metadata"]["kessai_idempotency_key"] == f"{session_id}:1"
 
@@ -123,15 +103,15 @@ def test_a_declined_card_fails_and_the_shopper_may_try_again(kessai: str, api: A
 
 
 def test_three_d_secure_then_stripes_webhook_completes_the_order(
-        kessai: str, api: Any, pay: Any, app: Flask, localstripe: str) -> None:
+        kessai: str, api: Any, pay: Any, app: Flask, stripe_emulator: str) -> None:
     session_id = api.create(amount=12800).get_json()["id"]
     pay(session_id, number="4000 0027 6000 3184")  # Stripe's "authentication required" card
     (payment,) = api.get(session_id).get_json()["payments"]
     assert payment["status"] == "requires_action"
     intent_id = intent_of(app, session_id)
-    secret = stripe_get(localstripe, f"/v1/payment_intents/{intent_id}")["client_secret"]
+    secret = stripe_get(stripe_emulator, f"/v1/payment_intents/{intent_id}")["client_secret"]
     # The shopper passes the issuer's challenge (Stripe's page; localstripe's test endpoint).
-    httpx.post(f"{localstripe}/v1/payment_intents/{intent_id}/_authenticate",
+    httpx.post(f"{stripe_emulator}/v1/payment_intents/{intent_id}/_authenticate",
                data={"client_secret": secret, "success": "true"}, auth=(API_KEY, ""))
     wait_until(lambda: api.get(session_id).get_json()["payment_status"] == "paid",
                what="Stripe's payment_intent.succeeded webhook")
