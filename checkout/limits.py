@@ -106,8 +106,15 @@ def paused_until(db: Session, checkout: CheckoutSession) -> int | None:
 
 
 def after_decline(db: Session, checkout: CheckoutSession) -> None:
-    """Tell the merchant once, when a run of declines reaches the pause."""
-    if len(_recent_declines(db, checkout)) == current_app.config["DECLINES_BEFORE_PAUSE"]:
+    """Tell the merchant each time a decline starts a pause: when the run reaches it, and
+    when a decline comes after a pause ran out (the run is still unbroken, so that decline
+    pauses the session again). A decline that raced into an ongoing pause starts none."""
+    run = _recent_declines(db, checkout)
+    threshold = current_app.config["DECLINES_BEFORE_PAUSE"]
+    if len(run) < threshold:
+        return
+    pause = current_app.config["DECLINE_PAUSE_SECONDS"]
+    if len(run) == threshold or run[1].updated + pause <= run[0].updated:
         from .webhooks import enqueue_event
 
         enqueue_event(db, checkout, PAUSED_EVENT)

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from checkout.db import get_db
 from checkout.merchants import create_merchant
-from checkout.models import WebhookEvent
+from checkout.models import Payment, WebhookEvent
 
 DECLINED = "4000 0000 0000 0002"
 BOT = {"REMOTE_ADDR": "203.0.113.9"}
@@ -105,6 +105,29 @@ def test_declines_in_a_row_pause_card_payments_and_tell_the_merchant(
     paused = [e for e in events if e["type"] == "checkout.session.payment_attempts_paused"]
     assert len(paused) == 1  # once, when the run reached the pause
     assert paused[0]["data"]["object"]["payment_attempts_paused_until"] == paused_until
+
+
+def test_a_decline_after_a_pause_ran_out_pauses_again_and_says_so(
+        app: Flask, api: Any, pay: Any) -> None:
+    """Each pause is announced: the run reaching it, and a decline after a pause had run out
+    (it re-paused silently once: the merchant heard of the first pause only)."""
+    session_id = api.create().get_json()["id"]
+    for _ in range(5):
+        pay(session_id, number=DECLINED)
+    with app.app_context():  # fifteen minutes pass
+        get_db().execute(update(Payment).where(Payment.session_id == session_id)
+                         .values(updated=Payment.updated - 901, created=Payment.created - 901))
+        get_db().commit()
+    assert api.get(session_id).get_json()["payment_attempts_paused_until"] is None
+    pay(session_id, number=DECLINED)
+    paused_until = api.get(session_id).get_json()["payment_attempts_paused_until"]
+    assert paused_until is not None
+    with app.app_context():
+        events = [json.loads(e.body) for e in get_db().scalars(
+            select(WebhookEvent).where(WebhookEvent.body.contains(session_id)))]
+    paused = [e["data"]["object"]["payment_attempts_paused_until"] for e in events
+              if e["type"] == "checkout.session.payment_attempts_paused"]
+    assert len(paused) == 2 and paused[-1] == paused_until
 
 
 def test_the_pause_message_is_localized(client: FlaskClient, api: Any, pay: Any) -> None:
