@@ -125,6 +125,20 @@ def test_the_issuers_challenge_may_be_framed_and_ends_its_post_without_a_redirec
     assert api.get(session_id).get_json()["payment_status"] == "paid"
 
 
+def test_the_issuers_page_offers_no_control_that_fails_in_a_frame(app: Any, api: Any) -> None:
+    """Every form on the framed issuer's page works without cookies: it had Kessai's language
+    switcher, whose post to /locale is bound to a SameSite cookie (400 inside a shop's frame).
+    An issuer's page follows the browser's language instead."""
+    url = challenge_url(app.test_client(), api.create().get_json()["id"])
+    framed = app.test_client()
+    html = framed.get(url, headers={"Sec-Fetch-Dest": "iframe",
+                                    "Accept-Language": "ja"}).get_data(as_text=True)
+    assert 'class="language-switcher"' not in html and '<html lang="ja"' in html
+    forms = re.findall(r"<form[^>]*>", html)
+    assert forms and all('action="/locale"' not in form for form in forms), forms
+    assert all("action=" not in form or 'action="/sandbox/' in form for form in forms), forms
+
+
 def test_a_gateway_pages_token_is_bound_to_its_payment(app: Any, api: Any) -> None:
     first, second = (challenge_url(app.test_client(), api.create().get_json()["id"])
                      for _ in range(2))
