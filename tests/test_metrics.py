@@ -164,9 +164,13 @@ def test_gunicorn_workers_are_summed_in_one_scrape(database_url: str, merchant: 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
     env = {**os.environ, "KESSAI_DATABASE_URL": database_url, "KESSAI_PUBLIC_URL": url,
            "KESSAI_SANDBOX_LATENCY_MS": "0", "KESSAI_WEB_WORKERS": "3",
-           "KESSAI_SECRET_KEY": "metrics-" + "s" * 32, "KESSAI_FX_ECB_URL": "off"}
+           "KESSAI_SECRET_KEY": "metrics-" + "s" * 32, "KESSAI_FX_ECB_URL": "off",
+           "KESSAI_METRICS_PORT": str(metrics_port)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "wsgi:app", *gunicorn_options("127.0.0.1", port)],
@@ -193,6 +197,12 @@ def test_gunicorn_workers_are_summed_in_one_scrape(database_url: str, merchant: 
         for _ in range(6):  # several scrapes, answered by different workers
             text = httpx.get(f"{url}/metrics", headers={"Connection": "close"}, timeout=20).text
             assert value(text, "kessai_payments_total", **labels) == orders
+        # The operator's separate port (KESSAI_METRICS_PORT), served by the master: the same.
+        separate = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=20)
+        assert separate.status_code == 200
+        assert value(separate.text, "kessai_payments_total", **labels) == orders
+        assert "kessai_webhook_events_pending" in separate.text
+        assert httpx.get(f"http://127.0.0.1:{metrics_port}/pay/x", timeout=20).status_code == 404
     finally:
         server.terminate()
         server.wait(20)
