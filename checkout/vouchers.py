@@ -224,9 +224,8 @@ class SimulationUnavailable(Exception):
 OUTCOMES = {"paid": SUCCEEDED, "expired": EXPIRED}
 
 
-def can_simulate() -> bool:
-    gateway = get_gateway()
-    return hasattr(gateway, "ledger") or hasattr(gateway, "simulate")
+def can_simulate(payment: Payment | None = None) -> bool:
+    return get_gateway(payment.gateway if payment else None).test_controls() is not None
 
 
 def simulate(payment: Payment, outcome: str) -> None:
@@ -238,14 +237,13 @@ def simulate(payment: Payment, outcome: str) -> None:
         raise SimulationUnavailable("this payment is not waiting to be paid")
     status = OUTCOMES[outcome]
     failure = None if status == SUCCEEDED else "expired"
-    gateway = get_gateway(payment.gateway)  # the gateway this payment went to (routing.py)
-    if hasattr(gateway, "ledger"):
-        gateway.ledger().resolve(payment.gateway_payment_id, status, failure,
-                                 from_statuses=(PENDING,))
-    elif hasattr(gateway, "simulate"):
-        apply_gateway_payment(gateway.simulate(payment.gateway_payment_id, status))
-    else:
+    # The gateway this payment went to (routing.py), if it is a test-mode one.
+    controls = get_gateway(payment.gateway).test_controls()
+    if controls is None:
         raise SimulationUnavailable("the gateway in use cannot simulate outcomes")
+    answer = controls.settle(payment.gateway_payment_id, status, failure)
+    if answer is not None:
+        apply_gateway_payment(answer)
     get_db().refresh(payment)
 
 
@@ -261,7 +259,8 @@ def expire_overdue_vouchers(limit: int = 50) -> int:
     count = 0
     for voucher in overdue:
         payment = refresh_from_gateway(voucher.payment)
-        if payment.status == PENDING and hasattr(get_gateway(payment.gateway), "ledger"):
+        controls = get_gateway(payment.gateway).test_controls()
+        if payment.status == PENDING and controls is not None and controls.plays_the_clock:
             try:
                 simulate(payment, "expired")
             except (SimulationUnavailable, GatewayError) as exc:
@@ -350,7 +349,7 @@ def _render_slip(voucher: Voucher, fragment: bool = False, notice: str | None = 
     template = "widgets/voucher/voucher_status.html" if fragment else "slip.html"
     response = make_response(render_page(
         template, checkout=voucher.session, slip=view, fragment=fragment, notice=notice,
-        simulate=can_simulate() and not view.final,
+        simulate=can_simulate(voucher.payment) and not view.final,
         poll_seconds=current_app.config.get("VOUCHER_POLL_SECONDS", POLL_SECONDS),
         receipt_layout=request.args.get("layout") == "receipt",
     ), status)

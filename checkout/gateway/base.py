@@ -174,3 +174,23 @@ class Gateway(Protocol):
     def cancel_payment(self, payment_id: str) -> GatewayPayment:
         """Cancel a payment still waiting for the shopper (a wallet QR nobody will scan), so
         a late approval cannot charge; a final payment is returned unchanged."""
+
+    def test_controls(self) -> TestControls | None:
+        """What a test-mode gateway lets Kessai do that a real one never would; None for a
+        real gateway."""
+
+
+class TestControls(Protocol):
+    """A test-mode gateway's controls: the outside world, played on demand.
+
+    ``plays_the_clock``: the gateway has no clock of its own (the embedded sandbox), so
+    Kessai's worker expires its overdue slips; an HTTP sandbox (or a real gateway) reports
+    expiries itself."""
+
+    plays_the_clock: bool
+
+    def settle(self, payment_id: str, status: str,
+               failure_code: str | None = None) -> GatewayPayment | None:
+        """Decide a waiting payment (the shopper paid at the store; the deadline passed).
+        Returns the gateway's answer for Kessai to apply, or None when the gateway already
+        told Kessai itself (in process)."""

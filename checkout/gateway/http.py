@@ -82,6 +82,11 @@ class HttpGateway:
         assert data is not None
         return GatewayPayment.from_json(data)
 
+    def test_controls(self) -> HttpControls:
+        """The HTTP contract's ``/simulate`` (a sandbox answers it; a real gateway refuses)."""
+        return HttpControls(self)
+
+
     def _call(self, method: str, path: str, missing_ok: bool = False,
               **kwargs: Any) -> dict[str, Any] | None:
         if not self._slots.acquire(blocking=False):
@@ -155,3 +160,14 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 def _message(payload: dict[str, Any]) -> str:
     error = payload.get("error") if isinstance(payload, dict) else None
     return str(error.get("message")) if isinstance(error, dict) else "gateway error"
+
+
+class HttpControls:
+    plays_the_clock = False  # a gateway over HTTP reports its own expiries
+
+    def __init__(self, gateway: HttpGateway) -> None:
+        self.gateway = gateway
+
+    def settle(self, payment_id: str, status: str,
+               failure_code: str | None = None) -> GatewayPayment | None:
+        return self.gateway.simulate(payment_id, status)

@@ -112,6 +112,9 @@ class StripeGateway:
     def get_rates(self) -> RateTable:
         raise GatewayError("Stripe publishes no rate table", "unsupported")
 
+    def test_controls(self) -> None:
+        return None  # Stripe's test mode decides by card number, not on demand
+
     # ---- helpers --------------------------------------------------------------------------
 
     def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
