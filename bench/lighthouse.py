@@ -53,9 +53,23 @@ def ensure_lighthouse() -> Path:
     return LIGHTHOUSE
 
 
-def audit(url: str, accept_language: str, output: Path) -> dict[str, Any]:
-    chromium = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None) \
-        or shutil.which("chromium")
+def audit(url: str, accept_language: str, output: Path, tries: int = 3) -> dict[str, Any]:
+    """One Lighthouse run. Lighthouse itself sometimes fails to record the trace of a load
+    ("NO_NAVSTART … Please run Lighthouse again"): such a run is taken again, up to ``tries``."""
+    for attempt in range(1, tries + 1):
+        try:
+            return _audit_once(url, accept_language, output)
+        except (subprocess.CalledProcessError, RuntimeError) as exc:
+            if attempt == tries:
+                raise
+            print(f"         Lighthouse failed to record the page ({exc}); running it again")
+    raise AssertionError("unreachable")
+
+
+def _audit_once(url: str, accept_language: str, output: Path) -> dict[str, Any]:
+    # Debian's wrapper first (TESTING.md): it sets the flags Debian's build expects.
+    chromium = shutil.which("chromium") \
+        or next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
     env = {**os.environ, "CHROME_PATH": chromium or ""}
     command = [str(ensure_lighthouse()), url, "--output=json", f"--output-path={output}",
                "--only-categories=" + ",".join((*BUDGET_CATEGORIES, "seo")), "--quiet",
