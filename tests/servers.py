@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,22 +102,38 @@ def gunicorn(env: dict[str, str], **options: int) -> Iterator[Gunicorn]:
 
 @contextmanager
 def localstripe() -> Iterator[str]:
-    """localstripe (a stateful Stripe emulator from PyPI) on a free port: its base URL."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """localstripe (a stateful Stripe emulator from PyPI) on a free port: its base URL.
 
-    def answers() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+    It binds every interface (IPv4 and IPv6) on the port it is given, and a port free on
+    127.0.0.1 may be taken on another: when the process exits at start-up it is started again
+    on another port, and a final failure says what it printed."""
+    for _attempt in range(3):
+        port = free_port()
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the process
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "localstripe", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT)
+
+        def up_or_gone(port: int = port, process: subprocess.Popen[bytes] = process) -> bool:
+            if process.poll() is not None:
                 return True
-        except OSError:
-            return False
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
 
+        wait_until(up_or_gone, timeout=60, what="localstripe to listen or exit")
+        if process.poll() is None:
+            break
+        log.seek(0)
+        printed = log.read().decode(errors="replace")[-2000:]
+        log.close()
+    else:
+        raise AssertionError(f"localstripe did not start: {printed}")
     try:
-        wait_until(answers, what="localstripe")
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
