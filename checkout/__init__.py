@@ -59,11 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .fx import views as fx_views
     from .gateway import pages as sandbox_pages
     from .markets import load_markets
-    from .routing import validate_routes
+    from .routing import is_remote, known_gateways, validate_routes
 
     # A routing table naming a gateway nobody configured stops the app now, not a payment later.
-    gateways = [app.config.get("GATEWAY_NAME") or "sandbox", *(app.config.get("GATEWAYS") or {})]
-    validate_routes(app.config.get("GATEWAY_ROUTES") or [], gateways)
+    with app.app_context():
+        validate_routes(app.config.get("GATEWAY_ROUTES") or [], known_gateways())
     fx.init_app(app)  # rate sources, the rate-lock check on pay forms, template helpers
     app.register_blueprint(site.bp)
     app.register_blueprint(site.assets)
@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(metrics.bp)  # /metrics for Prometheus (a token, or development)
     load_markets(app)
     named = (app.config.get("GATEWAYS") or {}).values()
-    remote = [spec for spec in named if spec.get("url") or spec.get("type") == "stripe"]
+    remote = [spec for spec in named if is_remote(spec)]
     if app.config["GATEWAY_URL"] or remote:
         app.register_blueprint(gateway_events.bp)  # remote gateways' signed events
     if not app.config["GATEWAY_URL"] or len(remote) < len(named):

@@ -32,6 +32,7 @@ from .gateway.base import (
 )
 from .models import GatewayEventReceipt
 from .payments import confirm_gateway_event
+from .routing import default_gateway, is_remote
 from .webhooks import verify
 
 bp = Blueprint("gateway_events", __name__)
@@ -47,11 +48,11 @@ def receive(gateway: str | None = None) -> Response:
     """The default gateway posts to ``/gateway/events``; another one configured in
     ``KESSAI_GATEWAYS`` to ``/gateway/events/<its name>``, signed with its own secret."""
     raw = request.get_data()
-    if gateway is None or gateway == current_app.config.get("GATEWAY_NAME"):
+    if gateway is None or gateway == default_gateway():
         secret, receipt_prefix = current_app.config["GATEWAY_SECRET"], ""
     else:
         spec = (current_app.config.get("GATEWAYS") or {}).get(gateway)
-        if spec is None or not (spec.get("url") or spec.get("type") == "stripe"):
+        if spec is None or not is_remote(spec):
             return _answer(404, "gateway_unknown")
         if spec.get("type") == "stripe":
             return _stripe_event(gateway, spec, raw)

@@ -233,7 +233,7 @@ def next_action_handler(action_type: str) -> Callable[[NextActionHandler], NextA
 
 @next_action_handler("challenge")
 @next_action_handler("redirect")
-def _follownavigate(checkout: CheckoutSession, payment: Payment) -> Any:
+def _follow_redirect(checkout: CheckoutSession, payment: Payment) -> Any:
     target = (payment.next_action or {}).get("url")
     if not target:
         return navigate(url_for("pay.checkout_page", session_id=checkout.id))
@@ -251,7 +251,7 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     if payment.status == FAILED:
         # Post/redirect/get: the page shows the decline and a fresh attempt.
         return navigate(url_for("pay.checkout_page", session_id=checkout.id,
-                                 method=payment.method))
+                                method=payment.method))
     if payment.status == PENDING:
         return navigate(url_for("pay.checkout_page", session_id=checkout.id))
     # Still processing: the gateway did not answer. Nothing more was charged; say so and poll.

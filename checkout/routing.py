@@ -104,6 +104,12 @@ def known_gateways() -> list[str]:
     return [default_gateway(), *(current_app.config.get("GATEWAYS") or {})]
 
 
+def is_remote(spec: Mapping[str, Any]) -> bool:
+    """A named gateway reached over the network (the HTTP contract, or Stripe): it tells Kessai
+    of outcomes by signed events, where an embedded sandbox tells it in process."""
+    return bool(spec.get("url")) or spec.get("type") == "stripe"
+
+
 def routes_for(checkout: CheckoutSession) -> list[Route]:
     merchant_rules = (checkout.merchant.settings or {}).get("gateway_routes") or []
     operator_rules = current_app.config.get("GATEWAY_ROUTES") or []

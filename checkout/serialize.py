@@ -9,6 +9,7 @@ from flask import current_app
 from .fx.api import presentment_to_api
 from .i18n import LOCALE_TO_API
 from .models import CheckoutSession
+from .routing import default_gateway
 
 
 def session_url(checkout: CheckoutSession) -> str:
@@ -26,7 +27,7 @@ def payment_to_api(payment: Any) -> dict[str, Any]:
         "created": payment.created,
         "failure_code": payment.failure_code,
         # The gateway it went to (checkout/routing.py); older payments: the default one.
-        "gateway": payment.gateway or current_app.config.get("GATEWAY_NAME") or "sandbox",
+        "gateway": payment.gateway or default_gateway(),
     }
     if payment.card_brand:
         data["card"] = {"brand": payment.card_brand, "last4": payment.card_last4}

@@ -23,6 +23,7 @@ from .db import get_engine
 from .gateway import GatewayError, get_gateway
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .pages import render_page
+from .routing import default_gateway
 from .themes import theme_asset_path, theme_css_asset, theme_exists
 
 bp = Blueprint("site", __name__)
@@ -77,7 +78,7 @@ def ready() -> Any:
         checks["gateway"] = f"unavailable: {type(exc).__name__}"
     ok = all(value == "ok" for value in checks.values())
     response = jsonify(status="ready" if ok else "not_ready",
-                       gateway=current_app.config.get("GATEWAY_NAME"), checks=checks)
+                       gateway=default_gateway(), checks=checks)
     response.status_code = 200 if ok else 503
     return response
 
