@@ -55,9 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     Compress(app)
 
-    from . import api, fx, gateway_events, metrics, pay, site
+    from . import api, fx, gateway_events, metrics, pay, payments, site
     from .fx import views as fx_views
-    from .gateway import pages as sandbox_pages
+    from .gateway.sandbox import pages as sandbox_pages
     from .markets import load_markets
     from .routing import is_remote, known_gateways, validate_routes
 
@@ -76,6 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     remote = [spec for spec in named if is_remote(spec)]
     if app.config["GATEWAY_URL"] or remote:
         app.register_blueprint(gateway_events.bp)  # remote gateways' signed events
+    # Every gateway tells Kessai of a payment it settled later: a remote one by a signed event,
+    # the embedded sandbox through this sink (it never imports the app above it).
+    app.extensions["kessai.gateway_event_sink"] = payments.apply_gateway_payment
     if not app.config["GATEWAY_URL"] or len(remote) < len(named):
         app.register_blueprint(sandbox_pages.bp)  # an embedded sandbox's issuer and wallet pages
     if app.config["DEMO_ENABLED"]:

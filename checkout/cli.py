@@ -196,7 +196,7 @@ def sandbox_gateway(host: str, port: int, database_url: str | None, events_url: 
     """Serve the sandbox gateway over HTTP (the contract in docs/gateway-openapi.yaml)."""
     from werkzeug.serving import run_simple
 
-    from .gateway.server import create_sandbox_app
+    from .gateway.sandbox.server import create_sandbox_app
 
     secret = from_environment()["GATEWAY_SECRET"]
     app = create_sandbox_app(database_url, secret=secret,

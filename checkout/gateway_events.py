@@ -33,7 +33,7 @@ from .gateway.base import (
 from .models import GatewayEventReceipt
 from .payments import confirm_gateway_event
 from .routing import default_gateway, is_remote
-from .webhooks import verify
+from .signatures import verify
 
 bp = Blueprint("gateway_events", __name__)
 

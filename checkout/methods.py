@@ -2,8 +2,7 @@
 
 An entry says which currencies and markets a method serves, its amount limits, its *flow*
 (how the page and gateway handle it), its localized name, the widget that renders its form and
-its ordering weight. Adding a method = one entry here (+ its sandbox behaviour in
-``checkout/gateway/sandbox.py``).
+its ordering weight. Adding a method: docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -27,11 +27,9 @@ from flask import Blueprint, current_app, make_response, request, url_for
 from werkzeug.datastructures import Headers
 
 from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
-from .gateway.sandbox import sandbox_method
-from .gateway.sandbox_wallets import method_name, sandbox_wallet
 from .htmx import is_htmx, navigate, stop_polling
 from .method_forms import form_parser
-from .methods import PaymentMethod, register
+from .methods import CATALOG, PaymentMethod, register
 from .models import CheckoutSession, Payment
 from .pages import render_page
 from .pay import load_checkout, next_action_handler, respond_to_payment
@@ -50,9 +48,9 @@ _MOBILE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone|Opera M
 
 
 def register_wallet(method: PaymentMethod) -> PaymentMethod:
-    """Add a wallet to the catalog with the generic sandbox behaviour and device parser."""
+    """Add a wallet to the catalog with the device parser (QR on a computer, redirect on a
+    phone); the gateway answers with the matching ``next_action``."""
     register(method)
-    sandbox_method(method.id)(sandbox_wallet)
     form_parser(method.id)(_wallet_display_parser)
     return method
 
@@ -106,7 +104,7 @@ def wallet_page(session_id: str) -> Any:
     assert payment is not None
     action = payment.next_action or {}
     return render_page("wallet.html", checkout=checkout, payment=payment,
-                       method_name=method_name(payment),
+                       method_name=str(CATALOG[payment.method].name),
                        qr_target=_absolute(str(action.get("qr_url") or action.get("url") or "")),
                        here_url=str(action.get("url") or ""))
 

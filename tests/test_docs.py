@@ -140,7 +140,7 @@ def test_api_doc_lists_every_error_code_of_the_three_endpoints() -> None:
 
 
 def test_gateway_openapi_matches_the_sandbox_server(tmp_path: Path) -> None:
-    from checkout.gateway.server import create_sandbox_app
+    from checkout.gateway.sandbox.server import create_sandbox_app
 
     paths = load_spec("gateway-openapi.yaml")["paths"]
     documented = {(re.sub(r"\{\w+\}", "<>", path), method.upper())

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from checkout.db import get_db
 from checkout.fx.clock import ManualClock
 from checkout.fx.ecb import load_ecb_table
-from checkout.gateway.sandbox_rates import sandbox_rate_table
+from checkout.gateway.sandbox.rates import sandbox_rate_table
 from checkout.models import CheckoutSession, Merchant, Payment, RateQuote, SandboxPayment
 from checkout.money import CURRENCIES
 

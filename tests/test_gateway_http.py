@@ -27,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from checkout.db import get_db
 from checkout.gateway.base import REQUIRES_ACTION, SUCCEEDED, GatewayError, GatewayUnavailable
-from checkout.gateway.server import create_sandbox_app
+from checkout.gateway.sandbox.server import create_sandbox_app
 from checkout.gateway_events import SIGNATURE_HEADER
 from checkout.models import GatewayEventReceipt, Payment, SandboxPayment, WebhookEvent
 from checkout.webhooks import sign

@@ -332,7 +332,7 @@ def test_sandbox_gateway_over_http_knows_korean_wallets_and_cancels(tmp_path: An
 
     from checkout.gateway.base import FAILED, REQUIRES_ACTION, PaymentRequest
     from checkout.gateway.http import HttpGateway
-    from checkout.gateway.server import create_sandbox_app
+    from checkout.gateway.sandbox.server import create_sandbox_app
 
     sandbox = create_sandbox_app(f"sqlite:///{tmp_path / 'gw.db'}", secret="s",
                                  public_url="http://gw.test", events_url=None)

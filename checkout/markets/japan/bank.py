@@ -9,14 +9,12 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...gateway.base import PENDING, GatewayError, PaymentRequest
-from ...gateway.sandbox import Outcome, SandboxLinks, sandbox_method
 from ...method_forms import form_parser
 from ...methods import VOUCHER, PaymentMethod, register
 from ...models import CheckoutSession, Voucher
 from ...vouchers import ShownField, VoucherKind, register_voucher_kind, voucher_fields
 from .forms import parse_contact
-from .konbini import _digits, _group, deadline, product_description
+from .konbini import _group, deadline, product_description
 from .settings import konbini_days
 
 MAX_AMOUNT = 999_999  # Pay-easy's usual ceiling per payment
@@ -51,36 +49,6 @@ def _parse(checkout: CheckoutSession, form: Mapping[str, str]) -> tuple[dict[str
 
 form_parser("pay_easy")(_parse)
 form_parser("bank_transfer_jp")(_parse)
-
-
-def _voucher(request: PaymentRequest, kind: str, fields: dict[str, str]) -> Outcome:
-    try:
-        expires_at = int(request.details["expires_at"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise GatewayError(f"{kind} needs details.expires_at", "parameter_missing") from exc
-    return Outcome(PENDING, next_action={"type": "voucher", "voucher": {
-        "kind": kind, "expires_at": expires_at, "fields": fields,
-        "product_description": str(request.details.get("product_description", "")),
-    }})
-
-
-@sandbox_method("pay_easy")
-def _sandbox_pay_easy(request: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
-    return _voucher(request, "pay_easy", {
-        "institution_number": "58091",  # 収納機関番号: the collection agent's, fixed
-        "customer_number": _digits(payment_id + ":customer", 16),
-        "confirmation_number": _digits(payment_id + ":confirm", 6),
-    })
-
-
-@sandbox_method("bank_transfer_jp")
-def _sandbox_bank_transfer(request: PaymentRequest, payment_id: str,
-                           links: SandboxLinks) -> Outcome:
-    return _voucher(request, "bank_transfer_jp", {
-        "bank_name": "ケッサイ銀行 (0999)", "branch_name": "サンドボックス支店 (" +
-        _digits(payment_id + ":branch", 3) + ")", "account_type": "普通",
-        "account_number": _digits(payment_id + ":account", 7),
-        "account_holder": "ケツサイ（カ", })
 
 
 def pay_easy_fields(voucher: Voucher) -> list[ShownField]:

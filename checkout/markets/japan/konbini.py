@@ -1,9 +1,9 @@
-"""Konbini (convenience-store cash payment): the catalog entry, the form, the sandbox's slips
-and how a slip reads at each chain. Facts: /work/shared/DOMAIN.md ("Konbini")."""
+"""Konbini (convenience-store cash payment): the catalog entry, the form and how a slip reads
+at each chain (the sandbox issues its slips: ``checkout/gateway/sandbox/japan.py``).
+Facts: /work/shared/DOMAIN.md ("Konbini")."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...gateway.base import PENDING, GatewayError, PaymentRequest
-from ...gateway.sandbox import Outcome, SandboxLinks, sandbox_method
 from ...method_forms import form_parser
 from ...methods import VOUCHER, PaymentMethod, register
 from ...models import CheckoutSession, Voucher
@@ -97,49 +95,6 @@ def parse_konbini(checkout: CheckoutSession,
         "product_description": product_description(checkout),
         "expires_at": deadline(now(), konbini_days(checkout.merchant)),
     }, {}
-
-
-# ---- the sandbox gateway's slips ------------------------------------------------------------
-
-def _digits(seed: str, count: int) -> str:
-    """Deterministic digits for a payment (the same payment always gets the same numbers)."""
-    digest = hashlib.sha256(seed.encode()).hexdigest()
-    return str(int(digest, 16))[-count:].rjust(count, "0")
-
-
-def sandbox_numbers(store: str, payment_id: str, phone: str) -> dict[str, str]:
-    """What a collection agent issues per chain, in realistic shapes."""
-    if store == "seven_eleven":
-        return {"payment_slip_number": _digits(payment_id + ":slip", 13)}
-    if store in ("lawson", "ministop"):
-        return {"receipt_number": _digits(payment_id + ":receipt", 6),
-                "confirmation_number": phone}
-    if store == "familymart":
-        return {"receipt_number": _digits(payment_id + ":receipt", 6),
-                "confirmation_number": phone}
-    if store == "seicomart":
-        return {"receipt_number": _digits(payment_id + ":receipt", 6),
-                "confirmation_number": phone}
-    if store == "daily_yamazaki":
-        return {"online_payment_number": _digits(payment_id + ":online", 11)}
-    raise GatewayError(f"unknown konbini store {store!r}", "parameter_invalid")
-
-
-@sandbox_method("konbini")
-def _sandbox_konbini(request: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
-    if request.currency != "JPY" or not MIN_AMOUNT <= request.amount <= MAX_AMOUNT:
-        raise GatewayError("konbini takes ¥120–¥300,000 in JPY", "amount_invalid")
-    store = str((request.details.get("konbini") or {}).get("store", ""))
-    customer = request.details.get("customer") or {}
-    try:
-        expires_at = int(request.details["expires_at"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise GatewayError("konbini needs details.expires_at", "parameter_missing") from exc
-    fields = {"store": store, **sandbox_numbers(store, payment_id, str(customer.get("phone", "")))}
-    return Outcome(PENDING, next_action={"type": "voucher", "voucher": {
-        "kind": "konbini", "expires_at": expires_at, "fields": fields,
-        "product_description": str(request.details.get("product_description", ""))[:DESCRIPTION_MAX],  # noqa: E501
-    }})
 
 
 # ---- how a konbini slip reads ----------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...cards import BRAND_LABELS
+from ...gateway.sandbox.japan import konbini_numbers
 from ...ids import now
 from ...models import Voucher
 from ...preview import PREVIEW_MERCHANT_SETTINGS, Fixtures, pay_page, preview_state
 from ...vouchers import slip_view
-from .konbini import CHAINS, deadline, sandbox_numbers
+from .konbini import CHAINS, deadline
 
 PREVIEW_LEGAL = {
     "seller": "株式会社さくら茶舗", "representative": "山田 太郎",
@@ -46,7 +47,7 @@ def _slip(fx: Fixtures, kind: str, fields: dict[str, str], status: str = "pendin
 
 
 def _konbini_fields(store: str) -> dict[str, str]:
-    return {"store": store, **sandbox_numbers(store, "gwpay_preview", "09012345678")}
+    return {"store": store, **konbini_numbers(store, "gwpay_preview", "09012345678")}
 
 
 @preview_state("jp_konbini_form", "Konbini: choose a store", "pay.html", group="Japan",

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ...gateway.sandbox import sandbox_method
 from ...methods import REDIRECT, VOUCHER, PaymentMethod, register
 from ...wallets import register_wallet
-from .sandbox import bank_transfer_behaviour, carrier_behaviour
 
 WON = frozenset({"KRW"})
 MIN_WON = {"KRW": 100}
@@ -52,7 +50,6 @@ for method in (
 register(PaymentMethod(id=BANK_TRANSFER, flow=REDIRECT, currencies=WON,
                        name=_l("Real-time bank transfer"), widget="kr_bank_transfer", weight=500,
                        markets=frozenset({"KR"}), min_amount=MIN_WON))
-sandbox_method(BANK_TRANSFER)(bank_transfer_behaviour)
 
 # 가상계좌: an account number to deposit into later (a voucher, like a konbini slip).
 register(PaymentMethod(id=VIRTUAL_ACCOUNT, flow=VOUCHER, currencies=WON,
@@ -63,4 +60,3 @@ register(PaymentMethod(id=VIRTUAL_ACCOUNT, flow=VOUCHER, currencies=WON,
 register(PaymentMethod(id=MOBILE_CARRIER, flow=REDIRECT, currencies=WON,
                        name=_l("Mobile phone billing"), widget="kr_mobile_carrier", weight=300,
                        markets=frozenset({"KR"}), min_amount=MIN_WON))
-sandbox_method(MOBILE_CARRIER)(carrier_behaviour)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ...cards import BRAND_LABELS
 from ...gateway.base import REQUIRES_ACTION, SUCCEEDED, GatewayPayment
-from ...gateway.sandbox_wallets import method_name
+from ...gateway.sandbox.wallets import method_name
 from ...ids import now
 from ...messages import decline_message
 from ...models import Voucher

@@ -9,7 +9,6 @@ The deadline is 23:59:59 KST on the last day: 3 days by default, the merchant ma
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +17,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...gateway.base import PENDING, PaymentRequest
-from ...gateway.sandbox import Outcome, SandboxLinks, sandbox_method
 from ...i18n import money
 from ...ids import now
 from ...method_forms import form_parser
@@ -34,7 +31,7 @@ DEFAULT_DAYS = 3
 MAX_DAYS = 14
 DEPOSITOR_MAX = 20
 
-# Banks that issue virtual accounts, with the length of their account numbers (sandbox).
+# Banks that issue virtual accounts (the sandbox issues their numbers: gateway/sandbox/korea.py).
 DEPOSIT_BANKS: dict[str, Any] = {
     "kb": _l("KB Kookmin Bank"),
     "shinhan": _l("Shinhan Bank"),
@@ -43,7 +40,6 @@ DEPOSIT_BANKS: dict[str, Any] = {
     "nh": _l("NH NongHyup Bank"),
     "ibk": _l("IBK Industrial Bank"),
 }
-_ACCOUNT_DIGITS = {"kb": 14, "shinhan": 12, "woori": 13, "hana": 14, "nh": 13, "ibk": 14}
 
 
 def deposit_days(checkout: CheckoutSession) -> int:
@@ -77,29 +73,8 @@ def parse_virtual_account(checkout: CheckoutSession,
     if errors:
         return {}, errors
     return {"deposit_bank": bank, "depositor_name": depositor,
-            "due_days": deposit_days(checkout), "merchant_name": checkout.merchant.name[:40]}, {}
-
-
-# ---- the sandbox bank --------------------------------------------------------------------
-
-@sandbox_method(VIRTUAL_ACCOUNT)
-def sandbox_virtual_account(request: PaymentRequest, payment_id: str,
-                            links: SandboxLinks) -> Outcome:
-    bank = str(request.details.get("deposit_bank") or "kb")
-    digits = _ACCOUNT_DIGITS.get(bank, 14)
-    seed = int(hashlib.sha256(payment_id.encode()).hexdigest(), 16)
-    number = str(seed)[-(digits - 1):].rjust(digits - 1, "0")
-    account = "9" + number  # sandbox accounts start with 9: easy to tell in logs
-    days = int(request.details.get("due_days") or DEFAULT_DAYS)
-    fields = {
-        "bank": bank,
-        "account_number": account,
-        "account_holder": str(request.details.get("merchant_name") or "Kessai")[:40],
-        "depositor_name": str(request.details.get("depositor_name") or ""),
-    }
-    voucher = {"kind": KIND, "expires_at": deadline_after(days), "fields": fields,
-               "product_description": request.description[:40]}
-    return Outcome(PENDING, next_action={"type": "voucher", "voucher": voucher})
+            "expires_at": deadline_after(deposit_days(checkout)),
+            "merchant_name": checkout.merchant.name[:40]}, {}
 
 
 # ---- how the slip reads --------------------------------------------------------------------

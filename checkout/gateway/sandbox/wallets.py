@@ -11,18 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, request
+from flask_babel import lazy_gettext as _l
 
-from .. import security
-from ..navigation import hand_off
-from ..pages import render_page
-from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError, PaymentRequest
+from ... import security
+from ...navigation import hand_off
+from ...pages import render_page
+from ..base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError, PaymentRequest
+from .ledger import Outcome, SandboxLinks, sandbox_method
 from .pages import bp, current_ledger
-from .sandbox import Outcome, SandboxLinks
 
 CANCELED = "payment_canceled"
 
+# The wallets (and carrier billing) this sandbox plays, with the name its page shows.
+WALLETS: dict[str, Any] = {
+    "kakao_pay": _l("Kakao Pay"), "samsung_pay": _l("Samsung Pay"), "naver_pay": _l("Naver Pay"),
+    "toss_pay": _l("Toss Pay"), "payco": _l("PAYCO"),
+    "paypay": _l("PayPay"), "rakuten_pay": _l("Rakuten Pay"), "merpay": _l("Merpay"),
+    "au_pay": _l("au PAY"), "docomo_carrier": _l("d Payment (docomo)"),
+    "au_carrier": _l("au Easy Payment"), "softbank_carrier": _l("SoftBank Carrier Billing"),
+    # 계좌이체 and 휴대폰 결제 confirm on the same page (their behaviours: korea.py).
+    "kr_bank_transfer": _l("Real-time bank transfer"),
+    "kr_mobile_carrier": _l("Mobile phone billing"),
+}
 
-def sandbox_wallet(request_: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
+
+def wallet_behaviour(request_: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
     """Wait for approval: a QR for a computer, a redirect for a phone (``wallet_display``)."""
     page = links.page("wallet", payment_id)
     if request_.details.get("wallet_display") == "qr":
@@ -63,11 +76,9 @@ def answer_wallet(payment_id: str) -> Any:
 
 
 def method_name(payment: Any) -> str:
-    """The wallet's name in the shopper's language (the catalog's, when the method is known)."""
-    from ..methods import CATALOG
-
-    method = CATALOG.get(payment.method)
-    return str(method.name) if method else str(payment.method)
+    """The wallet's name in the shopper's language."""
+    name = WALLETS.get(payment.method)
+    return str(name) if name is not None else str(payment.method)
 
 
 def _payment_or_404(payment_id: str) -> Any:
@@ -75,3 +86,8 @@ def _payment_or_404(payment_id: str) -> Any:
         return current_ledger().get(payment_id)
     except GatewayError:
         abort(404)
+
+
+for _wallet in WALLETS:
+    if _wallet not in ("kr_bank_transfer", "kr_mobile_carrier"):
+        sandbox_method(_wallet)(wallet_behaviour)

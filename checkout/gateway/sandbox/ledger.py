@@ -2,7 +2,7 @@
 
 It plays a separate system, so it keeps its own table (``sandbox_payments``) and its own
 idempotency. Embedded in Kessai by default; ``kessai sandbox-gateway`` serves the same ledger
-over HTTP (``checkout.gateway.server``).
+over HTTP (``checkout.gateway.sandbox.server``).
 
 Card test numbers (Stripe's):
     4242 4242 4242 4242, 5555 5555 5555 4444, 3530 1113 3330 0000 — succeed (as does any other
@@ -25,10 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..cards import detect_brand
-from ..ids import new_id, now
-from ..models import SandboxPayment
-from .base import (
+from ...cards import detect_brand
+from ...ids import new_id, now
+from ...models import SandboxPayment
+from ..base import (
     FAILED,
     PENDING,
     REQUIRES_ACTION,
@@ -237,26 +237,31 @@ def to_gateway_payment(row: SandboxPayment) -> GatewayPayment:
     )
 
 
+def embedded_ledger() -> SandboxLedger:
+    """The ledger inside Kessai's own process and database. It tells Kessai of a payment it
+    settles through the event sink ``create_app`` hands it (``kessai.gateway_event_sink``),
+    as the HTTP sandbox posts the same event to ``/gateway/events``."""
+    assert has_app_context()
+    return SandboxLedger(
+        current_app.extensions["kessai.db"],
+        # Same origin as Kessai: relative links keep working behind any host name.
+        SandboxLinks(""),
+        latency_ms=current_app.config.get("SANDBOX_LATENCY_MS", 0),
+        notify=current_app.extensions.get("kessai.gateway_event_sink"),
+    )
+
+
 class EmbeddedSandboxGateway:
     """The sandbox ledger inside Kessai's own process and database."""
 
     def _ledger(self) -> SandboxLedger:
-        assert has_app_context()
-        from ..payments import apply_gateway_payment
-
-        return SandboxLedger(
-            current_app.extensions["kessai.db"],
-            # Same origin as Kessai: relative links keep working behind any host name.
-            SandboxLinks(""),
-            latency_ms=current_app.config.get("SANDBOX_LATENCY_MS", 0),
-            notify=apply_gateway_payment,
-        )
+        return embedded_ledger()
 
     def get_rates(self) -> RateTable:
         """Intraday sandbox rates near the ECB reference, on Kessai's FX clock (so a test that
         moves the clock moves the rates)."""
-        from ..fx.clock import now as fx_now
-        from .sandbox_rates import sandbox_rate_table
+        from ...fx.clock import now as fx_now
+        from .rates import sandbox_rate_table
 
         return sandbox_rate_table(fx_now())
 

@@ -8,7 +8,7 @@ by a minute sees the rate move, and the same minute always gives the same rates.
 
 from __future__ import annotations
 
-from .base import RateTable
+from ..base import RateTable
 
 SANDBOX_SOURCE = "sandbox"
 POSITIONS = 601  # offsets -300 … +300, in units of 1/100000 (±0.30%)
@@ -43,7 +43,7 @@ _REFERENCE: list[RateTable] = []
 def _cached_reference() -> RateTable:
     # The bundled ECB file never changes while the process runs: read it once.
     if not _REFERENCE:
-        from ..fx.ecb import load_ecb_table
+        from ...fx.ecb import load_ecb_table
 
         _REFERENCE.append(load_ecb_table())
     return _REFERENCE[0]

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 from flask import Blueprint, Flask, Response, request
 
-from .. import assets as layout_assets
-from .. import csrf, i18n, security, site, themes
-from ..config import INSTANCE_DIR
-from ..db import make_engine
-from ..ids import new_id, now
-from ..models import Base
-from ..webhooks import sign
-from .base import (
+from ... import assets as layout_assets
+from ... import csrf, i18n, security, site, themes
+from ...config import INSTANCE_DIR
+from ...db import make_engine
+from ...ids import new_id, now
+from ...models import Base
+from ...signatures import sign
+from ..base import (
     EXPIRED,
     FAILED,
     PENDING,
@@ -31,9 +31,9 @@ from .base import (
     GatewayPayment,
     PaymentRequest,
 )
+from .ledger import SandboxLedger, SandboxLinks
 from .pages import bp as pages_bp
-from .sandbox import SandboxLedger, SandboxLinks
-from .sandbox_rates import sandbox_rate_table
+from .rates import sandbox_rate_table
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def create_sandbox_app(
     public_url: str = "http://localhost:8001",
     events_url: str | None = "http://localhost:8000/gateway/events",
 ) -> Flask:
-    from ..themes import TEMPLATES_DIR
+    from ...themes import TEMPLATES_DIR
 
     app = Flask("kessai_sandbox_gateway", template_folder=str(TEMPLATES_DIR))
     app.jinja_environment = themes.ThemedEnvironment  # type: ignore[assignment]
@@ -59,9 +59,6 @@ def create_sandbox_app(
     Base.metadata.create_all(engine, tables=[Base.metadata.tables["sandbox_payments"]])
     from sqlalchemy.orm import sessionmaker
 
-    from ..markets import import_markets
-
-    import_markets()  # every market's methods have their sandbox behaviour registered
     notify = _event_sender(secret, events_url)
     app.extensions["sandbox.ledger"] = SandboxLedger(
         sessionmaker(engine, expire_on_commit=False), SandboxLinks(public_url.rstrip("/")),
@@ -72,7 +69,7 @@ def create_sandbox_app(
     i18n.init_app(app)
     themes.init_app(app)
     layout_assets.init_app(app)  # the shared base layout links versioned CSS and scripts
-    from ..site import assets
+    from ...site import assets
 
     app.register_blueprint(assets)
     app.register_blueprint(pages_bp)

@@ -10,25 +10,19 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, request
 
-from .. import security
-from ..navigation import hand_off
-from ..pages import render_page
-from .base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError
-from .sandbox import SandboxLedger
+from ... import security
+from ...navigation import hand_off
+from ...pages import render_page
+from ..base import FAILED, REQUIRES_ACTION, SUCCEEDED, GatewayError
+from .ledger import SandboxLedger, embedded_ledger
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 
 def current_ledger() -> SandboxLedger:
+    """The HTTP sandbox's own ledger, or (embedded) the one in Kessai's database."""
     ledger = current_app.extensions.get("sandbox.ledger")
-    if ledger is not None:
-        return ledger  # type: ignore[no-any-return]
-    from . import get_gateway
-
-    gateway = get_gateway()
-    if not hasattr(gateway, "ledger"):
-        abort(404)  # a remote gateway serves its own pages
-    return gateway.ledger()  # type: ignore[no-any-return]
+    return ledger if ledger is not None else embedded_ledger()  # type: ignore[no-any-return]
 
 
 @bp.get("/challenge/<payment_id>")
@@ -59,4 +53,4 @@ def answer_challenge(payment_id: str) -> Any:
 
 
 # The wallet's approval page lives in its own module and attaches itself to ``bp``.
-from . import sandbox_wallets  # noqa: E402,F401
+from . import wallets  # noqa: E402,F401
