@@ -84,9 +84,12 @@ bench: install-test assets catalogs browsers
 	$(PY) bench/webhooks.py || status=1; \
 	exit $$status
 
+## lint: ruff, mypy, the import contracts (layers, pyproject.toml) and no import circle
 lint: install-test
 	$(VENV)/bin/ruff check checkout tests scripts bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/import_cycles.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor test-results

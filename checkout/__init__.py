@@ -20,11 +20,11 @@ from . import (
     i18n,
     logs,
     messages,
-    pages,
     security,
     themes,
 )
 from .db import db
+from .fx.pricing import payable
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -45,10 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
-    i18n.init_app(app)
+    i18n.init_app(app, shopper_currency=lambda checkout: payable(checkout).currency)
     themes.init_app(app)
     assets.init_app(app)
-    pages.init_app(app)
     messages.init_app(app)  # decline headings and texts in templates
     embed.init_app(app)
     addresses.init_app(app)  # the address block on every method (address_collection)
@@ -66,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         validate_routes(app.config.get("GATEWAY_ROUTES") or [], known_gateways())
     fx.init_app(app)  # rate sources, the rate-lock check on pay forms, template helpers
     app.register_blueprint(site.bp)
-    app.register_blueprint(site.assets)
+    app.register_blueprint(themes.assets)  # theme CSS, scripts, theme files
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(fx_views.bp)
@@ -87,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(demo.bp)
     if app.config.get("PREVIEW_ENABLED"):
         from . import preview
+        from .fx import preview_states  # noqa: F401 - registers the FX states in the gallery
 
         app.register_blueprint(preview.bp)
     from . import limits

@@ -19,9 +19,9 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .fx.pricing import payable
 from .method_forms import form_parser
 from .models import CheckoutSession
-from .pricing import payable
 
 KR_POSTCODE = re.compile(r"^\d{5}$")
 LINE_MAX = 100

@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import brotli  # Flask-Compress's dependencies: brotli, and zstd before Python 3.14
-from flask import Flask, Response, abort, request, url_for
+from flask import Flask, Response, abort, current_app, has_app_context, request, url_for
 
 from .config import PROJECT_ROOT
 
@@ -121,14 +121,22 @@ def build_bundle(names: tuple[str, ...]) -> Asset:
     return Asset.of("".join(parts).encode(), "text/javascript")
 
 
+def reloading() -> bool:
+    """Whether this process picks up edited templates, theme CSS and new themes at once.
+
+    Jinja's ``auto_reload`` says so: on in the designers' preview and in debug runs
+    (``TEMPLATES_AUTO_RELOAD`` / debug), off in production, where a theme is built once per
+    process and no request looks at the file system (a deployment restarts the workers).
+    Outside an application there is nothing to be fast for: always look."""
+    return not has_app_context() or bool(current_app.jinja_env.auto_reload)
+
+
 @lru_cache(maxsize=128)
 def _cached_bundle(names: tuple[str, ...], stamp: tuple[int, ...]) -> Asset:
     return build_bundle(names)
 
 
 def script_bundle(names: tuple[str, ...]) -> Asset:
-    from .themes import reloading  # themes decides what "reloading" means for every asset
-
     if reloading():
         paths = [script_path(name) for name in names]
         stamp = tuple(p.stat().st_mtime_ns if p else 0 for p in paths)

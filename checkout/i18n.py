@@ -15,6 +15,7 @@ use the request's locale and zone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
@@ -22,7 +23,7 @@ from typing import Any, Literal, NamedTuple
 from babel import Locale, UnknownLocaleError, support
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_timezone, get_timezone_gmt, get_timezone_name
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_babel import get_timezone as babel_get_timezone
 from jinja2 import pass_eval_context
@@ -66,7 +67,11 @@ class _Babel(Babel):
 babel = _Babel()
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, shopper_currency: Callable[[Any], str] | None = None) -> None:
+    """``shopper_currency(checkout)`` says which currency a shopper pays in (after FX), whose
+    market's zone dates follow when the browser sent none; ``create_app`` hands in the FX
+    layer's answer, which sits above this module. Without it: the session's own currency."""
+    app.extensions["kessai.shopper_currency"] = shopper_currency or _own_currency
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "locales"))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -118,6 +123,10 @@ def negotiate_accept_language() -> str | None:
     return None
 
 
+def _own_currency(checkout: Any) -> str:
+    return str(checkout.currency)
+
+
 def select_locale() -> str:
     checkout = g.get("checkout_session")
     if checkout is not None and checkout.locale and checkout.locale != "auto":
@@ -146,9 +155,8 @@ def select_timezone() -> str:
                 pass
     checkout = g.get("checkout_session")
     if checkout is not None:
-        from .pricing import payable  # the currency the shopper pays in (after FX) is the market
-
-        currency = payable(checkout).currency
+        # The currency the shopper pays in (after FX) is the market.
+        currency = current_app.extensions["kessai.shopper_currency"](checkout)
         if currency in CURRENCY_ZONES:
             return CURRENCY_ZONES[currency]
     return LOCALE_ZONES.get(current_locale(), "UTC")

@@ -7,7 +7,8 @@ Two kinds, for two threats:
   address for requests with a bad key (a script guessing keys is stopped, a merchant's good
   key is not); pay-form posts per checkout session and per address. Over the limit: 429 with
   ``Retry-After`` — a JSON error for the API, a localized page for shoppers.
-* **Declines in a row** (in the database, because it is the session's state, not a rate): after
+* **Declines in a row** (``checkout/declines.py``, in the database, because it is the
+  session's state, not a rate): after
   ``DECLINES_BEFORE_PAUSE`` declined card payments in a row a session pauses card payments for
   ``DECLINE_PAUSE_SECONDS`` after the last one, tells the shopper so in their language, and tells
   the merchant — ``payment_attempts_paused_until`` on the session and the
@@ -22,16 +23,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from .ids import hash_secret, now
-from .models import CheckoutSession, Payment
-
-PAUSED_EVENT = "checkout.session.payment_attempts_paused"
-# Failures that say nothing about the card (the shopper gave up, the gateway never answered):
-# they neither count towards a pause nor break a run of declines.
-NOT_DECLINES = frozenset({"payment_canceled", "gateway_never_received", "expired"})
+from .ids import hash_secret
 
 
 def init_app(app: Flask) -> None:
@@ -75,46 +68,3 @@ def _refused_key(response: Response) -> bool:
 
 def _checkout() -> str:
     return str((request.view_args or {}).get("session_id", "-"))
-
-
-# ---- declines in a row -----------------------------------------------------------------------
-
-def _recent_declines(db: Session, checkout: CheckoutSession) -> list[Payment]:
-    """The session's latest card payments while they are declines, newest first."""
-    threshold = current_app.config["DECLINES_BEFORE_PAUSE"]
-    rows = db.scalars(select(Payment).where(Payment.session_id == checkout.id)
-                      .order_by(Payment.created.desc(), Payment.attempt.desc())
-                      .limit(threshold * 3)
-                      .execution_options(populate_existing=True)).all()
-    run: list[Payment] = []
-    for payment in rows:
-        if payment.status == "failed" and payment.failure_code in NOT_DECLINES:
-            continue
-        if payment.method != "card" or payment.status != "failed":
-            break
-        run.append(payment)
-    return run
-
-
-def paused_until(db: Session, checkout: CheckoutSession) -> int | None:
-    """When card payments on this session may resume, if they are paused now."""
-    run = _recent_declines(db, checkout)
-    if len(run) < current_app.config["DECLINES_BEFORE_PAUSE"]:
-        return None
-    until = run[0].updated + current_app.config["DECLINE_PAUSE_SECONDS"]
-    return until if until > now() else None
-
-
-def after_decline(db: Session, checkout: CheckoutSession) -> None:
-    """Tell the merchant each time a decline starts a pause: when the run reaches it, and
-    when a decline comes after a pause ran out (the run is still unbroken, so that decline
-    pauses the session again). A decline that raced into an ongoing pause starts none."""
-    run = _recent_declines(db, checkout)
-    threshold = current_app.config["DECLINES_BEFORE_PAUSE"]
-    if len(run) < threshold:
-        return
-    pause = current_app.config["DECLINE_PAUSE_SECONDS"]
-    if len(run) == threshold or run[1].updated + pause <= run[0].updated:
-        from .webhooks import enqueue_event
-
-        enqueue_event(db, checkout, PAUSED_EVENT)

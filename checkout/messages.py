@@ -51,7 +51,7 @@ def decline_title(code: str | None) -> str:
 
 
 def card_pause_message(minutes: int) -> str:
-    """Why a card is not taken now (limits.paused_until), and what the shopper can do."""
+    """Why a card is not taken now (declines.paused_until), and what the shopper can do."""
     return ngettext(
         "Several cards were declined in a row, so card payments are paused for your "
         "security. Please try again in %(num)d minute, or choose another payment method.",

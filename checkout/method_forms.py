@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .methods import CATALOG
 from .models import CheckoutSession
 
 FormParser = Callable[[CheckoutSession, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
@@ -28,8 +29,10 @@ def form_parser(method_id: str) -> Callable[[FormParser], FormParser]:
 
 def parse_method_form(method_id: str, checkout: CheckoutSession,
                       form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    details: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    """The flow's own fields first (a wallet's device), then every method's, then this
+    method's parsers."""
+    method = CATALOG.get(method_id)
+    details, errors = method.flow.parse_form(checkout, form) if method else ({}, {})
     for parser in [*FORM_PARSERS.get("*", []), *FORM_PARSERS.get(method_id, [])]:
         more_details, more_errors = parser(checkout, form)
         details.update(more_details)

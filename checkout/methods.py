@@ -13,17 +13,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-# How a method is paid.
-CARD = "card"  # card form, maybe a 3-D Secure challenge
-REDIRECT = "redirect"  # wallet/bank page by redirect (QR on desktop)
-VOUCHER = "voucher"  # a slip / account number, paid later elsewhere
-QR = "qr"
+from .flows import CARD, Flow
 
 
 @dataclass(frozen=True)
 class PaymentMethod:
     id: str
-    flow: str
+    flow: Flow  # how it is paid: checkout/flows.py
     currencies: frozenset[str]
     name: Any  # lazy string: localized at render time
     widget: str  # widgets/<widget>/<widget>.html renders the method's form

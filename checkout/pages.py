@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, make_response, render_template, request
+from flask import make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from .htmx import is_htmx
-from .pricing import payable
 from .themes import themed
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(payable=payable)
 
 
 def render_page(template: str, status: int = 200, fragments: dict[str, str] | None = None,

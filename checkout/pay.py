@@ -7,7 +7,6 @@ the locale, theme and security policy for the request. Every view answers plain 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, request, url_for
@@ -18,13 +17,14 @@ from sqlalchemy.orm import joinedload
 from . import security
 from .cards import BRAND_LABELS, validate_card
 from .db import get_db
+from .declines import paused_until
+from .fx.pricing import payable
 from .fx.quotes import refresh_quote
 from .gateway import CardDetails
-from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED
+from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, SUCCEEDED, NextAction
 from .htmx import navigate, stop_polling
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .ids import now
-from .limits import paused_until
 from .messages import card_error_message, card_pause_message, decline_message
 from .method_forms import parse_method_form
 from .methods import CATALOG, available_methods
@@ -39,7 +39,6 @@ from .payments import (
     refresh_from_gateway,
     submit_payment,
 )
-from .pricing import payable
 from .sessions import expire_if_overdue, is_session_id, success_redirect_url
 from .themes import resolve_theme
 
@@ -114,7 +113,7 @@ def submit(session_id: str) -> Any:
         attempt = -1
     card: CardDetails | None = None
     field_errors: dict[str, str] = {}
-    if method.flow == "card":
+    if method.flow.takes_card:
         parsed, codes = validate_card(
             request.form.get("card_number", ""), request.form.get("card_expiry", ""),
             request.form.get("card_cvc", ""), request.form.get("card_name", ""),
@@ -218,36 +217,16 @@ def choose_locale(session_id: str) -> Any:
 
 # ---- rendering ------------------------------------------------------------------------------
 
-# next_action type → view answer. Methods with their own flows (wallet QR, vouchers) add theirs.
-NextActionHandler = Callable[[CheckoutSession, Payment], Any]
-NEXT_ACTION_HANDLERS: dict[str, NextActionHandler] = {}
-
-
-def next_action_handler(action_type: str) -> Callable[[NextActionHandler], NextActionHandler]:
-    def register(handler: NextActionHandler) -> NextActionHandler:
-        NEXT_ACTION_HANDLERS[action_type] = handler
-        return handler
-
-    return register
-
-
-@next_action_handler("challenge")
-@next_action_handler("redirect")
-def _follow_redirect(checkout: CheckoutSession, payment: Payment) -> Any:
-    target = (payment.next_action or {}).get("url")
-    if not target:
-        return navigate(url_for("pay.checkout_page", session_id=checkout.id))
-    security.allow_form_targets([target])
-    return navigate(target)
-
-
 def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     if payment.status == SUCCEEDED and checkout.status == "complete":
         return navigate(success_redirect_url(checkout))
-    if payment.status in (REQUIRES_ACTION, PENDING) and payment.next_action:
-        handler = NEXT_ACTION_HANDLERS.get(str(payment.next_action.get("type")))
-        if handler is not None:
-            return handler(checkout, payment)
+    action = NextAction.from_json(payment.next_action)
+    if payment.status in (REQUIRES_ACTION, PENDING) and action is not None:
+        # Only the flow of the payment's own method answers (checkout/flows.py).
+        method = CATALOG.get(payment.method)
+        answer = method.flow.answer(checkout, payment, action) if method else None
+        if answer is not None:
+            return answer
     if payment.status == FAILED:
         # Post/redirect/get: the page shows the decline and a fresh attempt.
         return navigate(url_for("pay.checkout_page", session_id=checkout.id,

@@ -10,6 +10,7 @@ payment. A decline moves the session to the next attempt so another card can be 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from . import metrics, routing
 from .db import get_db
+from .declines import PAUSED_EVENT, starts_pause
+from .flows import Flow
+from .fx.pricing import payable
 from .gateway import (
     CardDetails,
     GatewayError,
@@ -37,10 +41,10 @@ from .gateway.base import (
     SUCCEEDED,
 )
 from .ids import new_id, now
-from .limits import after_decline
+from .methods import CATALOG
 from .models import CheckoutSession, Payment
-from .pricing import payable
 from .sessions import complete_session
+from .webhooks import enqueue_event
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +309,9 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
         # the gateway was deciding: a confirmed payment completes an expired session too.
         complete_session(db, checkout, paid=True, from_statuses=("open", "expired"))
         if checkout.status == "complete" and checkout.payment_status == "unpaid":
-            _mark_async_paid(db, checkout, payment)
-        for hook in ASYNC_HOOKS.get("succeeded", []):
-            hook(db, checkout, payment)
+            _flow(payment).on_paid_later(db, checkout, payment)
+        for listener in SUCCESS_LISTENERS:
+            listener(db, checkout, payment)
     elif result.status in (FAILED, EXPIRED):
         # Let the shopper try again with a fresh attempt (only once per failed attempt).
         db.execute(
@@ -316,11 +320,13 @@ def record_gateway_result(db: Session, payment: Payment, result: GatewayPayment)
             .values(attempt=payment.attempt + 1)
             .execution_options(synchronize_session=False)
         )
-        _after_async_failure(db, checkout, payment)
+        _flow(payment).on_failed(db, checkout, payment)
         if payment.method == "card":
-            after_decline(db, checkout)  # card testing: a run of declines pauses the session
+            # Card testing: a run of declines pauses the session; the merchant hears of it.
+            if starts_pause(db, checkout):
+                enqueue_event(db, checkout, PAUSED_EVENT)
     elif result.status == PENDING:
-        _after_pending(db, checkout, payment)
+        _flow(payment).on_pending(db, checkout, payment)
     db.commit()
     if result.status in FINAL_STATUSES:  # counted once: only the answer that moved it
         metrics.payment_finished(payment.gateway or routing.default_gateway(),
@@ -340,41 +346,23 @@ def agrees(payment: Payment, result: GatewayPayment) -> bool:
                 and result.id != payment.gateway_payment_id)
 
 
-# Hooks for asynchronous methods (vouchers, wallets, bank transfers). Several flows register
-# for the same event (a konbini slip and a Korean virtual account both wait as "pending"), so
-# each event holds a list; every hook decides for itself whether the payment is one of its own
-# (by ``payment.next_action`` type, method or details). Hooks run inside the transaction of
-# ``record_gateway_result``: they may add rows and outbox events, and must not commit.
-#   "pending": (db, checkout, payment)  — the gateway says: waiting for the shopper elsewhere
-#   "paid":    (db, checkout, payment)  — a session completed while unpaid has now been paid
-#   "failed":  (db, checkout, payment)  — a payment failed or expired
-#   "succeeded": (db, checkout, payment) — any payment succeeded, sync or async (receipts)
-ASYNC_HOOKS: dict[str, list[Any]] = {"pending": [], "paid": [], "failed": [], "succeeded": []}
+def _flow(payment: Payment) -> Flow:
+    """The flow of the payment's own method; a method no longer offered keeps a plain flow."""
+    method = CATALOG.get(payment.method)
+    return method.flow if method is not None else Flow()
 
 
-def async_hook(event: str) -> Any:
-    """Decorator: ``@async_hook("pending")`` registers a hook for that event."""
-
-    def register(hook: Any) -> Any:
-        ASYNC_HOOKS.setdefault(event, []).append(hook)
-        return hook
-
-    return register
+# Add-ons that follow every successful payment, whatever its method (Korea's SMS receipt).
+# Each is told of a payment once, when it succeeds; a method's own behaviour is its flow's.
+SuccessListener = Callable[[Session, CheckoutSession, Payment], None]
+SUCCESS_LISTENERS: list[SuccessListener] = []
 
 
-def _mark_async_paid(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    for hook in ASYNC_HOOKS.get("paid", []):
-        hook(db, checkout, payment)
-
-
-def _after_async_failure(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    for hook in ASYNC_HOOKS.get("failed", []):
-        hook(db, checkout, payment)
-
-
-def _after_pending(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    for hook in ASYNC_HOOKS.get("pending", []):
-        hook(db, checkout, payment)
+def on_success(listener: SuccessListener) -> SuccessListener:
+    """Decorator: ``@on_success`` runs ``listener(db, checkout, payment)`` inside the
+    transaction that recorded the success (it may add rows, never commits)."""
+    SUCCESS_LISTENERS.append(listener)
+    return listener
 
 
 def cancel_waiting_payment(payment: Payment) -> bool:

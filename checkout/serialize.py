@@ -77,6 +77,6 @@ def session_to_api(checkout: CheckoutSession) -> dict[str, Any]:
 
 def _paused_until(checkout: CheckoutSession) -> int | None:
     from .db import get_db
-    from .limits import paused_until
+    from .declines import paused_until
 
     return paused_until(get_db(), checkout) if checkout.status == "open" else None

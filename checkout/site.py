@@ -1,5 +1,4 @@
-"""Pages and files that belong to no checkout: home, language choice, theme assets, health
-and readiness."""
+"""Pages that belong to no checkout: home, language choice, health and readiness."""
 
 from __future__ import annotations
 
@@ -9,25 +8,20 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     jsonify,
     redirect,
     request,
-    send_file,
     url_for,
 )
 
-from .assets import asset_response, serve_scripts
 from .db import get_engine
 from .gateway import GatewayError, get_gateway
 from .i18n import LOCALE_COOKIE, normalize_locale
 from .pages import render_page
 from .routing import default_gateway
-from .themes import theme_asset_path, theme_css_asset, theme_exists
 
 bp = Blueprint("site", __name__)
-assets = Blueprint("assets", __name__)
 
 
 @bp.get("/")
@@ -81,24 +75,3 @@ def ready() -> Any:
                        gateway=default_gateway(), checks=checks)
     response.status_code = 200 if ok else 503
     return response
-
-
-def theme_css_file(theme: str) -> Response:
-    """Compressed once per process, cached for a year under its versioned URL (assets.py)."""
-    if not theme_exists(theme):
-        abort(404)
-    return asset_response(theme_css_asset(theme))
-
-
-assets.add_url_rule("/assets/theme/<theme>.css", "theme_css", theme_css_file)
-assets.add_url_rule("/assets/js/<names>.js", "scripts", serve_scripts)
-
-
-@assets.get("/themes/<theme>/assets/<path:filename>")
-def theme_asset(theme: str, filename: str) -> Response:
-    if not theme_exists(theme):
-        abort(404)
-    path = theme_asset_path(theme, filename)
-    if path is None:
-        abort(404)
-    return send_file(path, max_age=86400)

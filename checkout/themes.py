@@ -20,13 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Blueprint, Flask, Response, abort, current_app, g, send_file
 from flask.templating import Environment
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 from jinja2.loaders import split_template_path
 
-from .assets import Asset
+from .assets import Asset, asset_response, reloading, serve_scripts
 from .config import PROJECT_ROOT
 
 THEMES_DIR = PROJECT_ROOT / "themes"
@@ -81,16 +81,6 @@ def theme_exists(name: str | None) -> bool:
 def _installed_theme_names() -> frozenset[str]:
     """Theme folders are part of a deployment: a production process lists them once."""
     return frozenset(p.parent.name for p in THEMES_DIR.glob("*/manifest.json"))
-
-
-def reloading() -> bool:
-    """Whether this process picks up edited templates, theme CSS and new themes at once.
-
-    Jinja's ``auto_reload`` says so: on in the designers' preview and in debug runs
-    (``TEMPLATES_AUTO_RELOAD`` / debug), off in production, where a theme is built once per
-    process and no request looks at the file system (a deployment restarts the workers).
-    Outside an application there is nothing to be fast for: always look."""
-    return not has_app_context() or bool(current_app.jinja_env.auto_reload)
 
 
 def resolve_theme(session_theme: str | None, merchant_theme: str | None, currency: str) -> str:
@@ -241,3 +231,29 @@ def theme_asset_path(theme: str, filename: str) -> Path | None:
 
 def current_app_themes() -> dict[str, Theme]:
     return current_app.extensions.setdefault("kessai.themes", available_themes())
+
+
+# ---- the theme files: CSS compiled from tokens, scripts, a theme's own files ----------------
+
+assets = Blueprint("assets", __name__)
+
+
+def theme_css_file(theme: str) -> Response:
+    """Compressed once per process, cached for a year under its versioned URL (assets.py)."""
+    if not theme_exists(theme):
+        abort(404)
+    return asset_response(theme_css_asset(theme))
+
+
+assets.add_url_rule("/assets/theme/<theme>.css", "theme_css", theme_css_file)
+assets.add_url_rule("/assets/js/<names>.js", "scripts", serve_scripts)
+
+
+@assets.get("/themes/<theme>/assets/<path:filename>")
+def theme_asset(theme: str, filename: str) -> Response:
+    if not theme_exists(theme):
+        abort(404)
+    path = theme_asset_path(theme, filename)
+    if path is None:
+        abort(404)
+    return send_file(path, max_age=86400)

@@ -26,18 +26,17 @@ from urllib.parse import urljoin
 from flask import Blueprint, current_app, make_response, request, url_for
 from werkzeug.datastructures import Headers
 
-from .gateway.base import FAILED, PENDING, REQUIRES_ACTION
+from .flows import Flow, follow
+from .gateway.base import FAILED, PENDING, REQUIRES_ACTION, NextAction
 from .htmx import is_htmx, navigate, stop_polling
-from .method_forms import form_parser
-from .methods import CATALOG, PaymentMethod, register
+from .methods import CATALOG
 from .models import CheckoutSession, Payment
 from .pages import render_page
-from .pay import load_checkout, next_action_handler, respond_to_payment
+from .pay import load_checkout, respond_to_payment
 from .payments import cancel_waiting_payment, latest_payment, refresh_from_gateway
 from .sessions import success_redirect_url
 
 bp = Blueprint("wallets", __name__)
-BLUEPRINTS = (bp,)
 
 QR = "qr"
 REDIRECT = "redirect"
@@ -45,14 +44,6 @@ CANCELED = "payment_canceled"
 
 # Phones and tablets in the User-Agent, when client hints are not sent (Safari, Firefox).
 _MOBILE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone|Opera Mini|IEMobile")
-
-
-def register_wallet(method: PaymentMethod) -> PaymentMethod:
-    """Add a wallet to the catalog with the device parser (QR on a computer, redirect on a
-    phone); the gateway answers with the matching ``next_action``."""
-    register(method)
-    form_parser(method.id)(_wallet_display_parser)
-    return method
 
 
 def wallet_display(form: Mapping[str, str], headers: Headers | Mapping[str, str]) -> str:
@@ -74,19 +65,29 @@ def wallet_display(form: Mapping[str, str], headers: Headers | Mapping[str, str]
     return REDIRECT if _MOBILE_AGENT.search(headers.get("User-Agent", "")) else QR
 
 
-def _wallet_display_parser(checkout: CheckoutSession,
-                           form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    return {"wallet_display": wallet_display(form, request.headers)}, {}
-
-
 def is_waiting_wallet(payment: Payment | None) -> bool:
     return (payment is not None and payment.status in (REQUIRES_ACTION, PENDING)
             and (payment.next_action or {}).get("type") == QR)
 
 
-@next_action_handler(QR)
-def _show_qr(checkout: CheckoutSession, payment: Payment) -> Any:
-    return navigate(url_for("wallets.wallet_page", session_id=checkout.id))
+class WalletFlow(Flow):
+    """A wallet's page by redirect on a phone, its QR on a computer (this module's pages)."""
+
+    id = "wallet"
+    blueprints = (bp,)
+
+    def parse_form(self, checkout: CheckoutSession,
+                   form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"wallet_display": wallet_display(form, request.headers)}, {}
+
+    def answer(self, checkout: CheckoutSession, payment: Payment,
+               action: NextAction) -> Any | None:
+        if action.type == QR:
+            return navigate(url_for("wallets.wallet_page", session_id=checkout.id))
+        return follow(checkout, action.url) if action.type == REDIRECT else None
+
+
+WALLET = WalletFlow()
 
 
 # ---- views -----------------------------------------------------------------------------------

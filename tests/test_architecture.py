@@ -27,3 +27,13 @@ def test_import_contracts_hold() -> None:
     result = subprocess.run([str(lint_imports), "--no-cache"],
                             cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_no_import_circle() -> None:
+    """Every module of a layer may import its siblings, but never round in a circle."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from import_cycles import cycles
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert cycles() == []

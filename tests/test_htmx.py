@@ -34,7 +34,7 @@ def test_without_htmx_or_for_another_target_the_whole_page(client: FlaskClient,
 
 
 def test_the_preview_gallery_answers_fragments_the_same_way() -> None:
-    from checkout.preview import create_preview_app
+    from checkout.preview_app import create_preview_app
 
     client = create_preview_app({"TESTING": True, "SECRET_KEY": "preview-test"}).test_client()
     url = "/preview/default/en/method_choice?method=card"

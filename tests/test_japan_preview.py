@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from checkout.i18n import LOCALES
-from checkout.preview import PREVIEW_STATES, create_preview_app, import_market_states
+from checkout.preview import PREVIEW_STATES
+from checkout.preview_app import create_preview_app, import_market_states
 
 import_market_states()
 JAPAN_STATES = sorted(s.id for s in PREVIEW_STATES.values() if s.group == "Japan")

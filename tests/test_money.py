@@ -84,8 +84,8 @@ def test_no_float_in_the_money_code() -> None:
     import ast
     import inspect
 
+    import checkout.fx.pricing as pricing_module
     import checkout.money as money_module
-    import checkout.pricing as pricing_module
 
     for module in (money_module, pricing_module):
         tree = ast.parse(inspect.getsource(module))

@@ -18,11 +18,11 @@ from checkout.preview import (
     PREVIEW_STATES,
     Fixtures,
     PreviewState,
-    create_preview_app,
     gallery_entries,
     pay_page,
     register_state,
 )
+from checkout.preview_app import create_preview_app
 from checkout.themes import available_themes
 
 ENTRIES = [(state.id, theme, locale) for state, theme, locale in gallery_entries()]

@@ -30,8 +30,7 @@ def init_app(app: Flask) -> None:
         sources,
     )
     from .display import template_globals, ticker_view
+    from .pricing import payable
 
     sources.init_app(app)
-    app.jinja_env.globals.update(template_globals(), fx_ticker=ticker_view)
-    if app.config.get("PREVIEW_ENABLED"):
-        from . import preview_states  # noqa: F401 - registers the FX states in the gallery
+    app.jinja_env.globals.update(template_globals(), fx_ticker=ticker_view, payable=payable)

@@ -18,7 +18,7 @@ def presentment_to_api(checkout: CheckoutSession) -> dict[str, Any] | None:
     quote = latest_quote(checkout)
     if quote is None:
         return None
-    from ..pricing import payable
+    from .pricing import payable
 
     reference = parse_ratio(quote.rate)
     applied = with_markup(reference, quote.markup_bps)

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 
 from ..method_forms import form_parser
 from ..models import CheckoutSession
-from ..pricing import payable
 from . import clock
+from .pricing import payable
 from .quotes import find_quote, is_locked
 
 EXPECTED_PRICE_FIELD = "expected_price"

@@ -104,8 +104,8 @@ def presentment_view(checkout: CheckoutSession | None) -> PresentmentView | None
     quote = latest_quote(checkout)
     if quote is None or quote.base_amount != checkout.amount:
         return None
-    from ..pricing import payable
     from .checks import refusal
+    from .pricing import payable
 
     price = payable(checkout)
     moment = clock.now()

@@ -33,7 +33,7 @@ TICKER = "widgets/rate_ticker/ticker.html"
 @bp.get("/pay/<session_id>/rate")
 def ticker(session_id: str) -> Any:
     from ..pay import load_checkout
-    from ..pricing import payable
+    from .pricing import payable
 
     checkout = load_checkout(session_id)
     quote = latest_quote(checkout)

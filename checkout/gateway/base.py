@@ -88,6 +88,34 @@ class PaymentRequest:
         return data
 
 
+# What the shopper must do next, as a gateway says it (``GatewayPayment.next_action``): the
+# wire and the database keep the JSON object; Kessai reads it typed, as a ``NextAction``.
+REDIRECT = "redirect"  # open ``url`` (a wallet's, bank's or carrier's page)
+CHALLENGE = "challenge"  # a 3-D Secure challenge at ``url``
+QR = "qr"  # scan ``qr_url`` with a phone; ``url`` is the same page on this device
+VOUCHER = "voucher"  # pay later, elsewhere: ``voucher`` holds kind, deadline and fields
+NEXT_ACTION_TYPES = (REDIRECT, CHALLENGE, QR, VOUCHER)
+
+
+@dataclass(frozen=True)
+class NextAction:
+    type: str
+    url: str = ""
+    qr_url: str = ""
+    voucher: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> NextAction | None:
+        """The typed action, or None when there is none or its type is one Kessai does not
+        know (a newer gateway): the payment then waits as any processing payment does."""
+        if not data or data.get("type") not in NEXT_ACTION_TYPES:
+            return None
+        voucher = data.get("voucher")
+        return cls(type=str(data["type"]), url=str(data.get("url") or ""),
+                   qr_url=str(data.get("qr_url") or ""),
+                   voucher=dict(voucher) if isinstance(voucher, dict) else {})
+
+
 @dataclass
 class GatewayPayment:
     id: str
@@ -106,6 +134,10 @@ class GatewayPayment:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def action(self) -> NextAction | None:
+        return NextAction.from_json(self.next_action)
 
     def to_json(self) -> dict[str, Any]:
         return {"object": "payment", **asdict(self)}

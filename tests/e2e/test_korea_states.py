@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Playwright
 from werkzeug.serving import make_server
 
-from checkout.preview import PREVIEW_STATES, SAMPLE_ORDERS, create_preview_app, import_market_states
+from checkout.preview import PREVIEW_STATES, SAMPLE_ORDERS
+from checkout.preview_app import create_preview_app, import_market_states
 
 from korea_pages import check_state
 

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, expect
 from werkzeug.serving import make_server
 
-from checkout.preview import create_preview_app
+from checkout.preview_app import create_preview_app
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 from flask import Blueprint, Flask, Response, request
 
 from ... import assets as layout_assets
-from ... import csrf, i18n, security, site, themes
+from ... import csrf, i18n, security, themes
 from ...config import INSTANCE_DIR
 from ...db import make_engine
 from ...ids import new_id, now
@@ -69,20 +69,16 @@ def create_sandbox_app(
     i18n.init_app(app)
     themes.init_app(app)
     layout_assets.init_app(app)  # the shared base layout links versioned CSS and scripts
-    from ...site import assets
-
-    app.register_blueprint(assets)
+    app.register_blueprint(themes.assets)
     app.register_blueprint(pages_bp)
-    app.register_blueprint(_language_choice())
+    app.register_blueprint(_home())
     _api_routes(app, secret)
     return app
 
 
-def _language_choice() -> Blueprint:
-    """The base layout's language switcher posts to ``site.choose_locale``: the sandbox's pages
-    (3-D Secure challenge, wallet) speak the shopper's language too."""
+def _home() -> Blueprint:
+    """``/`` says what this is. No language switcher: an issuer's pages follow the browser."""
     bp = Blueprint("site", __name__)
-    bp.add_url_rule("/locale", "choose_locale", site.choose_locale, methods=["POST"])
     bp.add_url_rule("/", "home", lambda: Response('{"service":"kessai sandbox gateway"}',
                                                    mimetype="application/json"))
     return bp

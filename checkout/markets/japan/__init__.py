@@ -1,6 +1,6 @@
 """Japan: konbini slips, card instalments, the 特定商取引法 disclosure, Japanese forms and the
-jp-red theme's market. Importing this package registers its methods, form parsers, sandbox
-behaviours and voucher kinds; ``BLUEPRINTS`` adds its pages."""
+jp-red theme's market. Importing this package registers its methods (with their flows), form
+parsers and voucher kinds; ``BLUEPRINTS`` adds its own pages."""
 
 from __future__ import annotations
 

@@ -10,9 +10,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...method_forms import form_parser
-from ...methods import VOUCHER, PaymentMethod, register
+from ...methods import PaymentMethod, register
 from ...models import CheckoutSession, Voucher
-from ...vouchers import ShownField, VoucherKind, register_voucher_kind, voucher_fields
+from ...vouchers import (
+    VOUCHER_FLOW,
+    ShownField,
+    VoucherKind,
+    register_voucher_kind,
+    voucher_fields,
+)
 from .forms import parse_contact
 from .konbini import _group, deadline, product_description
 from .settings import konbini_days
@@ -20,12 +26,12 @@ from .settings import konbini_days
 MAX_AMOUNT = 999_999  # Pay-easy's usual ceiling per payment
 
 for method in (
-    PaymentMethod(id="pay_easy", flow=VOUCHER, currencies=frozenset({"JPY"}),
+    PaymentMethod(id="pay_easy", flow=VOUCHER_FLOW, currencies=frozenset({"JPY"}),
                   name=_l("Pay-easy (ATM / online banking)"), widget="jp_voucher_form",
                   weight=40, markets=frozenset({"JP"}), min_amount={"JPY": 1},
                   max_amount={"JPY": MAX_AMOUNT}, group="voucher",
                   requires_legal_disclosure=True),
-    PaymentMethod(id="bank_transfer_jp", flow=VOUCHER, currencies=frozenset({"JPY"}),
+    PaymentMethod(id="bank_transfer_jp", flow=VOUCHER_FLOW, currencies=frozenset({"JPY"}),
                   name=_l("Bank transfer"), widget="jp_voucher_form", weight=30,
                   markets=frozenset({"JP"}), min_amount={"JPY": 1}, group="voucher",
                   requires_legal_disclosure=True),

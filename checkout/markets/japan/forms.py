@@ -8,9 +8,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from ...fx.pricing import payable
 from ...method_forms import form_parser
 from ...models import CheckoutSession
-from ...pricing import payable
 from .postal import PREFECTURES
 from .text import (
     clean_name,

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from ...fx.pricing import payable
 from ...i18n import current_locale
 from ...method_forms import form_parser
 from ...methods import WEIGHT_RULES, PaymentMethod
 from ...models import CheckoutSession
-from ...pricing import payable
 from .settings import instalments_from
 
 SPLIT_COUNTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)

@@ -14,9 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...method_forms import form_parser
-from ...methods import VOUCHER, PaymentMethod, register
+from ...methods import PaymentMethod, register
 from ...models import CheckoutSession, Voucher
-from ...vouchers import ShownField, VoucherKind, register_voucher_kind, voucher_fields
+from ...vouchers import (
+    VOUCHER_FLOW,
+    ShownField,
+    VoucherKind,
+    register_voucher_kind,
+    voucher_fields,
+)
 from .forms import parse_contact
 from .settings import konbini_days
 from .text import truncate_chars
@@ -47,7 +53,7 @@ CHAINS: dict[str, Chain] = {chain.id: chain for chain in (
 
 register(PaymentMethod(
     id="konbini",
-    flow=VOUCHER,
+    flow=VOUCHER_FLOW,
     currencies=frozenset({"JPY"}),
     name=_l("Convenience store"),
     widget="konbini_form",

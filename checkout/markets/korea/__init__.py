@@ -2,12 +2,12 @@
 할부, 계좌이체, 가상계좌, 휴대폰 결제, the 전체 동의 consent block and SMS receipts.
 
 Importing this package registers every piece with the shared registries (catalog, form
-parsers, sandbox behaviours, voucher kinds, async hooks); ``BLUEPRINTS`` are its pages.
+parsers, voucher kinds, flows, success listeners); ``BLUEPRINTS`` are its own pages.
 """
 
 from __future__ import annotations
 
-from ... import notify, vouchers
+from ... import notify
 from . import (
     cards,
     carrier,
@@ -19,7 +19,7 @@ from . import (
     virtual_account,
 )
 
-BLUEPRINTS = (views.bp, notify.bp, *vouchers.BLUEPRINTS)
+BLUEPRINTS = (views.bp, notify.bp)
 
 __all__ = ["BLUEPRINTS", "cards", "carrier", "consent", "methods", "preview_states", "receipts",
            "views", "virtual_account"]

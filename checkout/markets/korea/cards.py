@@ -18,9 +18,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ...fx.pricing import payable
 from ...method_forms import form_parser
 from ...models import CheckoutSession, Merchant
-from ...pricing import payable
 from .settings import korea_settings
 
 INSTALMENT_MINIMUM = 50_000  # won

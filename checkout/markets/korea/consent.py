@@ -27,10 +27,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ...fx.pricing import payable
 from ...i18n import current_locale
 from ...method_forms import form_parser
 from ...models import CheckoutSession
-from ...pricing import payable
 from .settings import korea_settings
 
 ITEM_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")

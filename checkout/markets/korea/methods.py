@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ...methods import REDIRECT, VOUCHER, PaymentMethod, register
-from ...wallets import register_wallet
+from ...flows import REDIRECT_FLOW
+from ...methods import PaymentMethod, register
+from ...wallets import WALLET
 
 WON = frozenset({"KRW"})
 MIN_WON = {"KRW": 100}
@@ -28,35 +29,32 @@ MOBILE_CARRIER = "kr_mobile_carrier"
 EASY_PAY_IDS = (KAKAO_PAY, SAMSUNG_PAY, NAVER_PAY, TOSS_PAY, PAYCO)
 
 for method in (
-    PaymentMethod(id=KAKAO_PAY, flow=REDIRECT, currencies=WON, name=_l("Kakao Pay"),
+    PaymentMethod(id=KAKAO_PAY, flow=WALLET, currencies=WON, name=_l("Kakao Pay"),
                   widget="wallet", weight=1300, markets=frozenset({"KR"}), min_amount=MIN_WON,
                   group=EASY_PAY),
-    PaymentMethod(id=SAMSUNG_PAY, flow=REDIRECT, currencies=WON, name=_l("Samsung Pay"),
+    PaymentMethod(id=SAMSUNG_PAY, flow=WALLET, currencies=WON, name=_l("Samsung Pay"),
                   widget="wallet", weight=1250, markets=frozenset({"KR"}), min_amount=MIN_WON,
                   max_amount={"KRW": 2_000_000}, group=EASY_PAY),
-    PaymentMethod(id=NAVER_PAY, flow=REDIRECT, currencies=WON, name=_l("Naver Pay"),
+    PaymentMethod(id=NAVER_PAY, flow=WALLET, currencies=WON, name=_l("Naver Pay"),
                   widget="wallet", weight=1200, markets=frozenset({"KR"}), min_amount=MIN_WON,
                   group=EASY_PAY),
-    PaymentMethod(id=TOSS_PAY, flow=REDIRECT, currencies=WON, name=_l("Toss Pay"),
+    PaymentMethod(id=TOSS_PAY, flow=WALLET, currencies=WON, name=_l("Toss Pay"),
                   widget="wallet", weight=1150, markets=frozenset({"KR"}), min_amount=MIN_WON,
                   group=EASY_PAY),
-    PaymentMethod(id=PAYCO, flow=REDIRECT, currencies=WON, name=_l("PAYCO"),
+    PaymentMethod(id=PAYCO, flow=WALLET, currencies=WON, name=_l("PAYCO"),
                   widget="wallet", weight=1100, markets=frozenset({"KR"}), min_amount=MIN_WON,
                   group=EASY_PAY),
 ):
-    register_wallet(method)
+    register(method)
 
 # 계좌이체: the bank's page by redirect on every device (no QR: banks authenticate in place).
-register(PaymentMethod(id=BANK_TRANSFER, flow=REDIRECT, currencies=WON,
+register(PaymentMethod(id=BANK_TRANSFER, flow=REDIRECT_FLOW, currencies=WON,
                        name=_l("Real-time bank transfer"), widget="kr_bank_transfer", weight=500,
                        markets=frozenset({"KR"}), min_amount=MIN_WON))
 
-# 가상계좌: an account number to deposit into later (a voucher, like a konbini slip).
-register(PaymentMethod(id=VIRTUAL_ACCOUNT, flow=VOUCHER, currencies=WON,
-                       name=_l("Virtual account (deposit)"), widget="kr_virtual_account",
-                       weight=400, markets=frozenset({"KR"}), min_amount=MIN_WON))
+# 가상계좌 (an account number to deposit into later): checkout/markets/korea/virtual_account.py.
 
 # 휴대폰 결제: charged to the phone bill after the carrier's confirmation page.
-register(PaymentMethod(id=MOBILE_CARRIER, flow=REDIRECT, currencies=WON,
+register(PaymentMethod(id=MOBILE_CARRIER, flow=REDIRECT_FLOW, currencies=WON,
                        name=_l("Mobile phone billing"), widget="kr_mobile_carrier", weight=300,
                        markets=frozenset({"KR"}), min_amount=MIN_WON))

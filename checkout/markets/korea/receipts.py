@@ -19,12 +19,11 @@ from ...method_forms import form_parser
 from ...methods import CATALOG
 from ...models import CheckoutSession, Payment
 from ...notify import queue_sms
-from ...payments import async_hook
+from ...payments import on_success
 from .consent import applies
 from .phone import normalize_mobile
 
 RECEIPT = "receipt"
-ACCOUNT_ISSUED = "virtual_account_issued"
 
 
 @form_parser("*")
@@ -39,7 +38,7 @@ def parse_sms_receipt(checkout: CheckoutSession,
     return {"sms_receipt_to": phone, "sms_locale": current_locale()}, {}
 
 
-@async_hook("succeeded")
+@on_success
 def text_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
     details = payment.details or {}
     to = details.get("sms_receipt_to")
@@ -50,21 +49,6 @@ def text_receipt(db: Session, checkout: CheckoutSession, payment: Payment) -> No
                  "Thank you.", merchant=checkout.merchant.name,
                  amount=money(payment.amount, payment.currency), method=_method_name(payment))
     queue_sms(db, to=str(to), body=body, kind=RECEIPT, session_id=checkout.id,
-              payment_id=payment.id)
-
-
-@async_hook("pending")
-def text_account_details(db: Session, checkout: CheckoutSession, payment: Payment) -> None:
-    from .virtual_account import account_text
-
-    details = payment.details or {}
-    to = details.get("sms_receipt_to")
-    action = payment.next_action or {}
-    if not to or (action.get("voucher") or {}).get("kind") != "kr_virtual_account":
-        return
-    with force_locale(str(details.get("sms_locale") or "ko")):
-        body = account_text(checkout, payment, action["voucher"])
-    queue_sms(db, to=str(to), body=body, kind=ACCOUNT_ISSUED, session_id=checkout.id,
               payment_id=payment.id)
 
 

@@ -14,15 +14,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
-from ...i18n import money
+from ...i18n import money, zone_name
 from ...ids import now
 from ...method_forms import form_parser
+from ...methods import PaymentMethod, register
 from ...models import CheckoutSession, Payment, Voucher
-from ...vouchers import ShownField, VoucherKind, register_voucher_kind
-from .methods import VIRTUAL_ACCOUNT
+from ...notify import queue_sms
+from ...vouchers import ShownField, VoucherFlow, VoucherKind, deadline_in, register_voucher_kind
+from .methods import MIN_WON, VIRTUAL_ACCOUNT, WON
 from .settings import korea_settings
 
 KIND = "kr_virtual_account"
@@ -40,6 +44,29 @@ DEPOSIT_BANKS: dict[str, Any] = {
     "nh": _l("NH NongHyup Bank"),
     "ibk": _l("IBK Industrial Bank"),
 }
+
+ACCOUNT_ISSUED = "virtual_account_issued"  # the SMS with the account (notify.py kind)
+
+
+class VirtualAccountFlow(VoucherFlow):
+    """A voucher whose account number is also texted, when the shopper asked for texts."""
+
+    def on_pending(self, db: Session, checkout: CheckoutSession, payment: Payment) -> None:
+        super().on_pending(db, checkout, payment)
+        details = payment.details or {}
+        to = details.get("sms_receipt_to")
+        voucher = (payment.next_action or {}).get("voucher") or {}
+        if not to or voucher.get("kind") != KIND:
+            return
+        with force_locale(str(details.get("sms_locale") or "ko")):
+            body = account_text(checkout, payment, voucher)
+        queue_sms(db, to=str(to), body=body, kind=ACCOUNT_ISSUED, session_id=checkout.id,
+                  payment_id=payment.id)
+
+
+register(PaymentMethod(id=VIRTUAL_ACCOUNT, flow=VirtualAccountFlow(), currencies=WON,
+                       name=_l("Virtual account (deposit)"), widget="kr_virtual_account",
+                       weight=400, markets=frozenset({"KR"}), min_amount=MIN_WON))
 
 
 def deposit_days(checkout: CheckoutSession) -> int:
@@ -135,12 +162,10 @@ register_voucher_kind(VoucherKind(
 
 def account_text(checkout: CheckoutSession, payment: Payment, voucher: Mapping[str, Any]) -> str:
     """The SMS with the deposit details (in the locale the caller forced)."""
-    from ...vouchers import _deadline_in, _zone_name
-
     fields = voucher.get("fields") or {}
     return _("[%(merchant)s] Please deposit %(amount)s to %(bank)s %(account)s (holder: "
              "%(holder)s) by %(deadline)s.", merchant=checkout.merchant.name,
              amount=money(payment.amount, payment.currency), bank=_bank_name(fields.get("bank")),
              account=fields.get("account_number", ""), holder=fields.get("account_holder", ""),
-             deadline=f'{_deadline_in(int(voucher.get("expires_at") or 0), "Asia/Seoul")} '
-                      f'{_zone_name("Asia/Seoul")}')
+             deadline=f'{deadline_in(int(voucher.get("expires_at") or 0), "Asia/Seoul")} '
+                      f'{zone_name("Asia/Seoul")}')

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fx.quotes import latest_quote
-from .models import CheckoutSession, RateQuote
+from ..models import CheckoutSession, RateQuote
+from .quotes import latest_quote
 
 
 @dataclass(frozen=True)
