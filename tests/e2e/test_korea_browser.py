@@ -369,3 +369,36 @@ def test_agree_to_all_ticked_before_the_script_runs_is_kept(shop: Any, browser: 
     expect(page.get_by_label("[필수] 이용약관 동의")).to_be_checked()
     expect(page.locator("[data-pay-button]")).to_be_enabled()
     context.close()
+
+
+# ---- 현금영수증 on 계좌이체: the chosen kind's number, checked, issued on the result -----------
+
+def test_cash_receipt_on_a_bank_transfer(shop: Any, desktop: BrowserContext) -> None:
+    page = desktop.new_page()
+    session = won_session(shop)
+    page.goto(f"{session['url']}?method=kr_bank_transfer")
+    receipt = page.get_by_test_id("cash-receipt")
+    phone, business = receipt.get_by_label("현금영수증 받을 휴대폰 번호"), receipt.get_by_label(
+        "사업자등록번호")
+    expect(receipt.get_by_label("신청 안 함")).to_be_checked()  # never asked for by default
+    expect(phone).to_be_hidden()
+    expect(business).to_be_hidden()
+    receipt.get_by_label("지출증빙용 (사업자)").check()  # by keyboard-reachable radios, no script
+    expect(business).to_be_visible()
+    expect(phone).to_be_hidden()
+    business.fill("123-45-67890")  # a wrong check digit
+    page.get_by_label("전체 동의").check()
+    page.get_by_role("button", name="₩62,000 결제하기").click()
+    expect(page.locator("#cash_receipt_business_number-error")).to_contain_text("사업자등록번호")
+    expect(page.get_by_test_id("cash-receipt").get_by_label("사업자등록번호")).to_be_visible()
+    check_state(page, "computer: 현금영수증 number refused")
+    page.get_by_test_id("cash-receipt").get_by_label("사업자등록번호").fill("220-81-62517")
+    page.get_by_role("button", name="₩62,000 결제하기").click()
+    page.wait_for_url("**/sandbox/wallet/**")
+    page.get_by_role("button", name="결제 승인하기").click()
+    expect_result(page, shop, session)
+    line = page.get_by_test_id("cash-receipt-result")
+    expect(line).to_contain_text("지출증빙용 (사업자)")
+    expect(line).to_contain_text("220-81-62517")
+    expect(line).to_contain_text(re.compile(r"승인번호: \d{9}"))
+    check_state(page, "computer: result with 현금영수증")

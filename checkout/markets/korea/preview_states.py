@@ -22,6 +22,8 @@ AGREED = {"consent_all": "1", "consent_terms": "1", "consent_privacy_collection"
           "consent_privacy_third_party": "1", "consent_electronic_finance": "1",
           "consent_marketing": "1"}
 WALLET_URL = "https://gateway.example/sandbox/wallet/gwpay_preview"
+CASH_RECEIPT = {"type": "income_deduction", "identifier": "01012345678",
+                "approval_number": "138472905"}
 
 
 def _checkout(fx: Fixtures, **overrides: Any) -> Any:
@@ -126,6 +128,28 @@ def _bank_transfer(fx: Fixtures) -> dict[str, Any]:
     return pay_page(fx, _checkout(fx), method="kr_bank_transfer")
 
 
+@preview_state("kr_cash_receipt_errors", "계좌이체: 현금영수증 지출증빙 with a wrong number",
+               "pay.html", group="Korea", currency="KRW")
+def _cash_receipt_errors(fx: Fixtures) -> dict[str, Any]:
+    values = {**AGREED, "cash_receipt_type": "expense_proof",
+              "cash_receipt_business_number": "123-45-67890"}
+    return pay_page(fx, _checkout(fx), method="kr_bank_transfer", values=values, field_errors={
+        "cash_receipt_business_number": _(
+            "Enter the 10-digit business registration number, like 123-45-67890.")})
+
+
+@preview_state("kr_complete_cash_receipt", "Result: 계좌이체 with 현금영수증 issued",
+               "complete.html", group="Korea", currency="KRW")
+def _complete_cash_receipt(fx: Fixtures) -> dict[str, Any]:
+    checkout = _checkout(fx, status="complete", payment_status="paid", completed_at=now())
+    payment = fx.payment(checkout, method="kr_bank_transfer", status="succeeded",
+                         card_brand=None, card_last4=None, details={"cash_receipt": {
+                             "type": "expense_proof", "identifier": "2208162517",
+                             "approval_number": "904183276"}})
+    return {"checkout": checkout, "payment": payment, "brands": BRAND_LABELS,
+            "return_url": "https://shop.example/thanks"}
+
+
 @preview_state("kr_virtual_account_form", "가상계좌 form", "pay.html", group="Korea",
                currency="KRW")
 def _virtual_account_form(fx: Fixtures) -> dict[str, Any]:
@@ -168,7 +192,7 @@ def _virtual_account_slip(fx: Fixtures, status: str) -> dict[str, Any]:
     checkout = _checkout(fx, status="complete", completed_at=now(),
                          payment_status="paid" if status == SUCCEEDED else "unpaid")
     payment = fx.payment(checkout, method="kr_virtual_account", status=status, card_brand=None,
-                         card_last4=None)
+                         card_last4=None, details={"cash_receipt": CASH_RECEIPT})
     fields = {"bank": "shinhan", "account_number": "912345678901",
               "account_holder": checkout.merchant.name, "depositor_name": "김민지"}
     voucher = Voucher(id="slip_preview", payment_id=payment.id, session_id=checkout.id,

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect
 
 from ...pages import render_page
 from ...pay import load_checkout
-from . import cards, carrier, consent, virtual_account
+from . import cards, carrier, cash_receipt, consent, virtual_account
 
 bp = Blueprint("korea", __name__)
 
@@ -59,3 +59,13 @@ def kr_carriers() -> dict[str, Any]:
 @bp.app_template_global()
 def kr_deposit_banks() -> dict[str, Any]:
     return virtual_account.DEPOSIT_BANKS
+
+
+@bp.app_template_global()
+def kr_cash_receipt_types() -> dict[str, Any]:
+    return cash_receipt.TYPES
+
+
+@bp.app_template_global()
+def kr_cash_receipt(payment: Any) -> cash_receipt.CashReceiptView | None:
+    return cash_receipt.cash_receipt_view(payment)
