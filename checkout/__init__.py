@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     Compress(app)
 
-    from . import api, fx, gateway_events, metrics, pay, payments, site
+    from . import api, fx, gateway_events, metrics, notify, pay, payments, site
     from .fx import views as fx_views
     from .gateway.sandbox import pages as sandbox_pages
     from .markets import load_markets
@@ -78,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Every gateway tells Kessai of a payment it settled later: a remote one by a signed event,
     # the embedded sandbox through this sink (it never imports the app above it).
     app.extensions["kessai.gateway_event_sink"] = payments.apply_gateway_payment
+    app.extensions["kessai.notifier"] = notify.build_notifier(app.config)  # texts, e-mails
     if not app.config["GATEWAY_URL"] or len(remote) < len(named):
         app.register_blueprint(sandbox_pages.bp)  # an embedded sandbox's issuer and wallet pages
     if app.config["DEMO_ENABLED"]:

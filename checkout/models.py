@@ -212,6 +212,8 @@ class Voucher(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
+    # When the worker claimed the reminder the day before the deadline (once: vouchers/).
+    reminded_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     payment: Mapped[Payment] = relationship(lazy="joined")
     session: Mapped[CheckoutSession] = relationship()
@@ -298,8 +300,8 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))  # sms
-    recipient: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))  # sms | email
+    recipient: Mapped[str] = mapped_column(String(254))  # a phone number or an e-mail address
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40))  # receipt | virtual_account_issued …
     session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), index=True)

@@ -649,6 +649,10 @@ def test_a_configured_notifier_sends_and_failures_are_retried(app: Flask, api: A
     module.Flaky = Flaky  # type: ignore[attr-defined]
     sys.modules["kessai_test_notifier"] = module
     app.config["NOTIFIER"] = "kessai_test_notifier:Flaky"
+    # create_app builds the configured notifier once; this app was built before the config.
+    from checkout.notify import build_notifier
+
+    app.extensions["kessai.notifier"] = build_notifier(app.config)
     sid = create_krw(api)
     submit(client, sid, "card", **card_fields(sms_receipt="1", sms_phone="01011112222"))
     with app.app_context():

@@ -36,9 +36,10 @@ from .lifecycle import (
     simulate,
     voucher_for_payment,
 )
+from .reminders import remind_due_vouchers
 from .slips import SlipView, deadline_in, slip_view
 
 __all__ = ["OUTCOMES", "VOUCHER_FLOW", "ShownField", "SimulationUnavailable", "SlipView",
            "VoucherFlow", "VoucherKind", "deadline_in", "expire_overdue_vouchers",
-           "register_voucher_kind", "simulate", "slip_view", "voucher_fields",
-           "voucher_for_payment", "voucher_kind"]
+           "register_voucher_kind", "remind_due_vouchers", "simulate", "slip_view",
+           "voucher_fields", "voucher_for_payment", "voucher_kind"]

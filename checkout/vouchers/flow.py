@@ -13,7 +13,7 @@ from ..flows import Flow
 from ..gateway.base import VOUCHER, NextAction
 from ..htmx import navigate
 from ..models import CheckoutSession, Payment
-from . import lifecycle
+from . import lifecycle, reminders  # noqa: F401 - reminders: the worker's tick
 from .slips import bp
 from .test_helpers import test_api
 

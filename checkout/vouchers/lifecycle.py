@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import get_db
 from ..gateway import GatewayError, get_gateway
 from ..gateway.base import EXPIRED, FAILED, PENDING, SUCCEEDED, VOUCHER
+from ..i18n import current_locale
 from ..ids import new_id, now
 from ..models import CheckoutSession, Payment, Voucher
 from ..payments import apply_gateway_payment, refresh_from_gateway
@@ -58,6 +59,8 @@ def issue_voucher(db: Session, checkout: CheckoutSession, payment: Payment) -> N
     if voucher_for_payment(db, payment) is not None:
         return
     data = dict(action.get("voucher") or {})
+    if has_request_context():  # the shopper's own request: the reminder speaks their language
+        data["shopper_locale"] = current_locale()
     try:
         expires_at = int(data.get("expires_at") or 0)
     except (TypeError, ValueError):
@@ -151,5 +154,6 @@ def expire_overdue_vouchers(limit: int = 50) -> int:
                 continue
         count += payment.status != PENDING
     return count
+
 
 
