@@ -149,7 +149,22 @@ class RateQuote(Base):
     session: Mapped[CheckoutSession] = relationship(back_populates="rate_quotes")
 
 
-class Payment(Base):
+class ChargeColumns:
+    """What a payment is, as Kessai and a gateway both record it (``payments`` and the
+    sandbox's own ``sandbox_payments``): method, amount, outcome, card brand and last 4 — never
+    the number — and the gateway's details and next action."""
+
+    method: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Payment(ChargeColumns, Base):
     """One attempt sent to the gateway. Never holds a card number: brand and last 4 only."""
 
     __tablename__ = "payments"
@@ -170,14 +185,6 @@ class Payment(Base):
     gateway: Mapped[str | None] = mapped_column(String(60), nullable=True)
     # processing | requires_action | succeeded | failed
     status: Mapped[str] = mapped_column(String(20), default="processing")
-    method: Mapped[str] = mapped_column(String(40))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
     updated: Mapped[int] = mapped_column(BigInteger, default=now, onupdate=now)
 
@@ -269,7 +276,7 @@ class GatewayEventReceipt(Base):
     received: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
-class SandboxPayment(Base):
+class SandboxPayment(ChargeColumns, Base):
     """The embedded sandbox gateway's own ledger (it plays a separate system, so it has its own
     table; when served over HTTP it uses its own database)."""
 
@@ -279,14 +286,6 @@ class SandboxPayment(Base):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))
-    method: Mapped[str] = mapped_column(String(40))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     return_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
 
