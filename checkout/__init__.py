@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .fx import views as fx_views
     from .gateway.sandbox import pages as sandbox_pages
     from .markets import load_markets
+    from .returning import views as returning_views
     from .routing import is_remote, known_gateways, validate_routes
 
     # A routing table naming a gateway nobody configured stops the app now, not a payment later.
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pay.bp)
     app.register_blueprint(fx_views.bp)
     app.register_blueprint(metrics.bp)  # /metrics for Prometheus (a token, or development)
+    app.register_blueprint(returning_views.bp)  # remember me, passkeys, the shopper's page
     load_markets(app)
     named = (app.config.get("GATEWAYS") or {}).values()
     remote = [spec for spec in named if is_remote(spec)]

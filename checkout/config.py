@@ -88,6 +88,11 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "API_BAD_KEY_LIMIT": env.get("KESSAI_API_BAD_KEY_LIMIT") or "20 per minute",
         "PAY_POST_SESSION_LIMIT": env.get("KESSAI_PAY_POST_SESSION_LIMIT") or "30 per 10 minutes",
         "PAY_POST_ADDRESS_LIMIT": env.get("KESSAI_PAY_POST_ADDRESS_LIMIT") or "120 per 10 minutes",
+        # Passkey ceremonies and e-mail codes (checkout/returning) per address: a script trying
+        # credentials or codes meets a wall; a shopper never does.
+        "PASSKEY_ADDRESS_LIMIT": env.get("KESSAI_PASSKEY_ADDRESS_LIMIT") or "60 per 10 minutes",
+        # The WebAuthn RP ID: this host (from KESSAI_PUBLIC_URL) unless a parent domain is named.
+        "PASSKEY_RP_ID": env.get("KESSAI_PASSKEY_RP_ID") or "",
         # Proxies in front of Kessai that set X-Forwarded-For/-Proto (a load balancer: 1); the
         # client address the limits count by is then the one the nearest proxy saw.
         "TRUSTED_PROXIES": _int(env.get("KESSAI_TRUSTED_PROXIES"), 0),

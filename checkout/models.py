@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -311,3 +312,121 @@ class Notification(Base):
     provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+# ---- returning shoppers (checkout/returning/): a profile shared by every merchant of this host
+
+class ShopperProfile(Base):
+    """A shopper who chose to be remembered, after confirming their e-mail with a code. It
+    holds what speeds up the next checkout — never a card number: cards are the gateway's
+    tokens (``SavedCard``). Shared by every merchant on this Kessai host; a merchant only ever
+    learns that a payment was passkey-confirmed, never who the shopper is elsewhere."""
+
+    __tablename__ = "shopper_profiles"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    cards: Mapped[list[SavedCard]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", order_by="SavedCard.created")
+    passkeys: Mapped[list[Passkey]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", order_by="Passkey.created")
+
+
+class SavedCard(Base):
+    """A card as the gateway that tokenised it knows it: its token, brand, last 4, expiry."""
+
+    __tablename__ = "saved_cards"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("shopper_profiles.id", ondelete="CASCADE"),
+                                            index=True)
+    gateway: Mapped[str] = mapped_column(String(60))
+    token: Mapped[str] = mapped_column(String(120))
+    brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    profile: Mapped[ShopperProfile] = relationship(back_populates="cards")
+
+    @property
+    def expiry(self) -> str:
+        """``MM/YY``, as printed on the card."""
+        return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+
+class Passkey(Base):
+    """A discoverable WebAuthn credential (RP ID: this Kessai host), user verification
+    required. ``sign_count`` only ever grows: a lower one means a cloned authenticator."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(512), unique=True)  # base64url
+    profile_id: Mapped[str] = mapped_column(ForeignKey("shopper_profiles.id", ondelete="CASCADE"),
+                                            index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    profile: Mapped[ShopperProfile] = relationship(back_populates="passkeys")
+
+
+class PasskeyChallenge(Base):
+    """One WebAuthn challenge, kept on the server and used once. A payment's challenge is
+    bound to the checkout session, amount, currency, payee and card it was issued for."""
+
+    __tablename__ = "passkey_challenges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(128), unique=True)  # base64url
+    purpose: Mapped[str] = mapped_column(String(20))  # register | sign_in | pay
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    profile_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    payee: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the merchant's id
+    saved_card_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Enrolment(Base):
+    """"Remember me" ticked on a paid order, until the shopper confirms the code sent to their
+    e-mail: the card's token waits here, and becomes a saved card of a profile only then."""
+
+    __tablename__ = "shopper_enrolments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    card: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # token, brand, last4 …
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    verified_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    profile_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class SandboxCardToken(Base):
+    """The sandbox gateway's card vault, without the number: a token keeps the brand, last 4
+    and expiry, and which test outcome the card had (a decline code, a challenge), which is all
+    the sandbox needs to charge it again."""
+
+    __tablename__ = "sandbox_card_tokens"
+
+    token: Mapped[str] = mapped_column(String(120), primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)

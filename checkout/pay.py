@@ -32,6 +32,7 @@ from .models import CheckoutSession, Payment
 from .pages import render_page
 from .payments import (
     PaymentInProgress,
+    SavedCharge,
     SessionNotOpen,
     StaleAttempt,
     cancel_waiting_payment,
@@ -39,6 +40,7 @@ from .payments import (
     refresh_from_gateway,
     submit_payment,
 )
+from .returning import profiles
 from .sessions import expire_if_overdue, is_session_id, success_redirect_url
 from .themes import resolve_theme
 
@@ -126,6 +128,12 @@ def submit(session_id: str) -> Any:
                                parsed.name)
     details, more_errors = parse_method_form(method.id, checkout, request.form)
     field_errors.update(more_errors)
+    remember_email = None
+    if method.flow.takes_card and request.form.get("remember_me") == "1":
+        remember_email = profiles.normalize_email(request.form.get("remember_email", ""))
+        if remember_email is None:
+            field_errors["remember_email"] = _(
+                "Enter the e-mail address we should send your code to.")
     if field_errors:
         return _render_checkout(checkout, method_id=method.id, field_errors=field_errors,
                                 values=_safe_values(), status=422)
@@ -144,9 +152,17 @@ def submit(session_id: str) -> Any:
         if cancel_waiting_payment(waiting):
             attempt = checkout.attempt
     return_url = url_for("pay.gateway_return", session_id=checkout.id, _external=True)
+    saved, token = None, None
+    if remember_email and card is not None:
+        # "Remember me": the gateway keeps the card and this payment charges its token, so
+        # the card saved is the card that paid. A gateway without a vault: no card is saved.
+        token = profiles.tokenize(checkout, card)
+        if token is not None:
+            saved = SavedCharge(token[0], token[1].token, token[1].brand, token[1].last4)
+            card = None
     try:
         payment = submit_payment(checkout, attempt, method.id, return_url, card=card,
-                                 details=details)
+                                 details=details, saved=saved)
     except StaleAttempt:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "This page was out of date, so nothing was charged. Please check and pay again."))
@@ -156,6 +172,10 @@ def submit(session_id: str) -> Any:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "A payment for this order is still in progress, so nothing new was charged. "
             "Please wait a moment and check the status before paying again."))
+    if remember_email and payment.status != FAILED:
+        profiles.start_enrolment(get_db(), checkout, remember_email,
+                                 token[1] if token else None, token[0] if token else None)
+        get_db().commit()
     return respond_to_payment(checkout, payment)
 
 
@@ -219,6 +239,8 @@ def choose_locale(session_id: str) -> Any:
 
 def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
     if payment.status == SUCCEEDED and checkout.status == "complete":
+        if profiles.awaiting_code(get_db(), checkout):  # "remember me": the code comes first
+            return navigate(url_for("returning.remember", session_id=checkout.id))
         return navigate(success_redirect_url(checkout))
     action = NextAction.from_json(payment.next_action)
     if payment.status in (REQUIRES_ACTION, PENDING) and action is not None:
@@ -285,6 +307,7 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
         processing = payment
     context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
                                decline, payment if decline else None, processing)
+    context["returning"] = profiles.returning_view(checkout)  # a recognised shopper's card
     response = make_response(render_page("pay.html", fragments=PAY_PAGE_FRAGMENTS, **context),
                              status)
     response.headers["Vary"] = "HX-Request, HX-Target"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -71,6 +72,16 @@ def idempotency_key(checkout: CheckoutSession, attempt: int) -> str:
     return f"{checkout.id}:{attempt}"
 
 
+@dataclass(frozen=True)
+class SavedCharge:
+    """A card from the gateway's vault: charged by its token, at the gateway that keeps it."""
+
+    gateway: str
+    token: str
+    brand: str | None
+    last4: str
+
+
 def submit_payment(
     checkout: CheckoutSession,
     attempt: int,
@@ -78,9 +89,10 @@ def submit_payment(
     return_url: str,
     card: CardDetails | None = None,
     details: dict[str, Any] | None = None,
+    saved: SavedCharge | None = None,
 ) -> Payment:
     db = get_db()
-    payment, replay = _claim_attempt(db, checkout, attempt, method, card, details)
+    payment, replay = _claim_attempt(db, checkout, attempt, method, card, details, saved)
     if replay and payment.status != PROCESSING:
         return payment  # its outcome is known: show it, send nothing
     request = PaymentRequest(
@@ -92,6 +104,7 @@ def submit_payment(
         description=_description(checkout),
         card=card,
         details=dict(payment.details or {}),
+        card_token=saved.token if saved else None,
     )
     result = _send(db, checkout, payment, request, replay)
     if result is not None:
@@ -106,6 +119,7 @@ def _claim_attempt(
     method: str,
     card: CardDetails | None,
     details: dict[str, Any] | None,
+    saved: SavedCharge | None = None,
 ) -> tuple[Payment, bool]:
     """Insert this attempt's payment row, or find the one that a double click, a reloaded
     POST or another tab inserted first: ``(payment, replay)``.
@@ -151,10 +165,11 @@ def _claim_attempt(
         method=method,
         amount=amount,
         currency=currency,
-        card_brand=_brand(card),
-        card_last4=card.number[-4:] if card else None,
+        card_brand=saved.brand if saved else _brand(card),
+        card_last4=saved.last4 if saved else (card.number[-4:] if card else None),
         details=dict(details or {}),
-        gateway=routing.choose(checkout, method, currency, amount)[0],
+        # A saved card lives in one gateway's vault: it is charged there, nowhere else.
+        gateway=saved.gateway if saved else routing.choose(checkout, method, currency, amount)[0],
     )
     db.add(payment)
     try:
@@ -184,6 +199,8 @@ def _send(db: Session, checkout: CheckoutSession, payment: Payment, request: Pay
     next gateway only when this one provably does not have it."""
     route = routing.choose(checkout, payment.method, payment.currency, payment.amount)
     holder = payment.gateway or routing.default_gateway()
+    if request.card_token:  # a token means nothing to another gateway: no failover
+        route = [holder]
     if replay:  # a repeat of this attempt: the gateway that may already hold it comes first
         route = [holder, *(name for name in route if name != holder)]
     for name in route:

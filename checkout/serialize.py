@@ -31,6 +31,10 @@ def payment_to_api(payment: Any) -> dict[str, Any]:
     }
     if payment.card_brand:
         data["card"] = {"brand": payment.card_brand, "last4": payment.card_last4}
+    if payment.method == "card":
+        # Whether the shopper confirmed with a passkey (never who they are elsewhere).
+        data["passkey_confirmed"] = ((payment.details or {}).get("authentication") or {}).get(
+            "method") == "passkey"
     public_details = {k: v for k, v in (payment.details or {}).items() if not k.startswith("_")}
     if public_details:
         data["details"] = public_details

@@ -67,15 +67,18 @@ def test_pay_page_links_one_stylesheet_and_two_versioned_scripts(client: FlaskCl
                                                   styles[0])
     assert len(scripts) == 2
     assert re.fullmatch(r"/assets/js/htmx\.js\?v=[0-9a-f]{12}", scripts[0])
-    # A yen page: our checkout help, the wallet device hint and the Japanese forms; no Korean.
-    assert re.fullmatch(r"/assets/js/checkout\+wallet\+jp_forms\.js\?v=[0-9a-f]{12}", scripts[1])
+    # A yen page: our checkout help, the wallet device hint, the Japanese forms and passkeys
+    # (a returning shopper's one click); no Korean.
+    assert re.fullmatch(r"/assets/js/checkout\+wallet\+jp_forms\+passkeys\.js\?v=[0-9a-f]{12}",
+                        scripts[1])
 
 
 def test_a_won_page_bundles_the_korean_script_instead(client: FlaskClient, api: Any) -> None:
     session = api.create(amount=50000, currency="KRW").get_json()
     page = client.get(f"/pay/{session['id']}").get_data(as_text=True)
     scripts, _styles = linked_assets(page)
-    assert re.fullmatch(r"/assets/js/checkout\+wallet\+korea\.js\?v=[0-9a-f]{12}", scripts[1])
+    assert re.fullmatch(r"/assets/js/checkout\+wallet\+korea\+passkeys\.js\?v=[0-9a-f]{12}",
+                        scripts[1])
 
 
 @pytest.mark.parametrize(("accept", "encoding"), [

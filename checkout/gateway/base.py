@@ -59,6 +59,21 @@ class CardDetails:
 
 
 @dataclass(frozen=True)
+class CardToken:
+    """A card the gateway keeps in its vault, to charge again with ``card_token``: Kessai keeps
+    this token, the brand, last 4 and expiry — never the number."""
+
+    token: str
+    brand: str | None
+    last4: str
+    exp_month: int
+    exp_year: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
     idempotency_key: str
     amount: int
@@ -67,8 +82,11 @@ class PaymentRequest:
     return_url: str
     description: str = ""
     card: CardDetails | None = None
-    # Method-specific fields (instalments, konbini store, wallet, customer contact …).
+    # Method-specific fields (instalments, konbini store, wallet, customer contact …). A
+    # passkey-confirmed payment carries ``authentication: {"method": "passkey", …}``.
     details: dict[str, Any] = field(default_factory=dict)
+    # A card saved earlier (``Gateway.tokenize_card``), charged instead of ``card``.
+    card_token: str | None = None
 
     def fingerprint(self) -> str:
         """What must match for a replay under the same idempotency key (never the full PAN)."""
@@ -77,6 +95,7 @@ class PaymentRequest:
             "currency": self.currency,
             "method": self.method,
             "card": self.card.number[-4:] if self.card else None,
+            "card_token": self.card_token,
             "details": self.details,
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -85,6 +104,8 @@ class PaymentRequest:
         data = asdict(self)
         if self.card is None:
             data.pop("card")
+        if self.card_token is None:
+            data.pop("card_token")
         return data
 
 
@@ -206,6 +227,11 @@ class Gateway(Protocol):
     def cancel_payment(self, payment_id: str) -> GatewayPayment:
         """Cancel a payment still waiting for the shopper (a wallet QR nobody will scan), so
         a late approval cannot charge; a final payment is returned unchanged."""
+
+    def tokenize_card(self, card: CardDetails) -> CardToken:
+        """Keep the card in the gateway's vault; its token charges it again later
+        (``PaymentRequest.card_token``). A gateway that cannot raises GatewayError
+        ("method_unsupported")."""
 
     def test_controls(self) -> TestControls | None:
         """What a test-mode gateway lets Kessai do that a real one never would; None for a

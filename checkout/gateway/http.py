@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import asdict
 from typing import Any
 
 import httpx
 
 from .base import (
+    CardDetails,
+    CardToken,
     GatewayError,
     GatewayIdempotencyConflict,
     GatewayPayment,
@@ -75,6 +78,12 @@ class HttpGateway:
         data = self._call("POST", f"/v1/payments/{payment_id}/cancel")
         assert data is not None
         return GatewayPayment.from_json(data)
+
+    def tokenize_card(self, card: CardDetails) -> CardToken:
+        data = self._call("POST", "/v1/card_tokens", json={"card": asdict(card)})
+        assert data is not None
+        return CardToken(**{k: data[k] for k in ("token", "brand", "last4", "exp_month",
+                                                 "exp_year")})
 
     def simulate(self, payment_id: str, outcome: str) -> GatewayPayment:
         """Test mode only: settle a waiting payment (slip paid, deposit made, expired …)."""

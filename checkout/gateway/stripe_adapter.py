@@ -31,6 +31,8 @@ from .base import (
     PROCESSING,
     REQUIRES_ACTION,
     SUCCEEDED,
+    CardDetails,
+    CardToken,
     GatewayError,
     GatewayIdempotencyConflict,
     GatewayPayment,
@@ -111,6 +113,11 @@ class StripeGateway:
 
     def get_rates(self) -> RateTable:
         raise GatewayError("Stripe publishes no rate table", "unsupported")
+
+    def tokenize_card(self, card: CardDetails) -> CardToken:
+        # Charging a saved card again needs a Stripe Customer to attach it to, which this
+        # adapter does not keep yet: a saved card is offered only on gateways that vault.
+        raise GatewayError("saving cards is not supported on Stripe yet", "method_unsupported")
 
     def test_controls(self) -> None:
         return None  # Stripe's test mode decides by card number, not on demand

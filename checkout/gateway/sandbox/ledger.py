@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ...cards import detect_brand
 from ...ids import new_id, now
-from ...models import SandboxPayment
+from ...models import SandboxCardToken, SandboxPayment
 from ..base import (
     FAILED,
     PENDING,
     REQUIRES_ACTION,
     SUCCEEDED,
+    CardDetails,
+    CardToken,
     GatewayError,
     GatewayIdempotencyConflict,
     GatewayPayment,
@@ -83,19 +85,31 @@ class SandboxLinks:
         return f"{self.base_url}/sandbox/{kind}/{payment_id}"
 
 
+def test_outcome(number: str) -> str | None:
+    """What a test card does: a decline code, ``"challenge"``, or None (it pays)."""
+    if number in DECLINING_CARDS:
+        return DECLINING_CARDS[number]
+    return "challenge" if number in CHALLENGE_CARDS else None
+
+
+def _card_outcome(outcome: str | None, request: PaymentRequest, payment_id: str,
+                  links: SandboxLinks) -> Outcome:
+    if outcome is None:
+        return Outcome(SUCCEEDED)
+    if outcome != "challenge":
+        return Outcome(FAILED, outcome)
+    if (request.details.get("authentication") or {}).get("method") == "passkey":
+        # The shopper confirmed with a passkey (user verified): authenticated, frictionless.
+        return Outcome(SUCCEEDED)
+    return Outcome(REQUIRES_ACTION,
+                   next_action={"type": "challenge", "url": links.challenge(payment_id)})
+
+
 @sandbox_method("card")
 def _card(request: PaymentRequest, payment_id: str, links: SandboxLinks) -> Outcome:
     if request.card is None:
         raise GatewayError("card details are required for method card", "parameter_missing")
-    number = request.card.number
-    if number in DECLINING_CARDS:
-        return Outcome(FAILED, DECLINING_CARDS[number])
-    if number in CHALLENGE_CARDS:
-        return Outcome(
-            REQUIRES_ACTION,
-            next_action={"type": "challenge", "url": links.challenge(payment_id)},
-        )
-    return Outcome(SUCCEEDED)
+    return _card_outcome(test_outcome(request.card.number), request, payment_id, links)
 
 
 class SandboxLedger:
@@ -129,7 +143,16 @@ class SandboxLedger:
             if existing is not None:
                 return self._replay(existing, fingerprint)
             payment_id = new_id("gwpay")
-            outcome = behaviour(request, payment_id, self.links)
+            brand, last4 = (detect_brand(request.card.number), request.card.number[-4:]) \
+                if request.card else (None, None)
+            if request.card_token is not None:  # a card from the vault, charged again
+                saved = db.get(SandboxCardToken, request.card_token)
+                if saved is None or request.method != "card":
+                    raise GatewayError("no such card token", "token_invalid")
+                brand, last4 = saved.brand, saved.last4
+                outcome = _card_outcome(saved.outcome, request, payment_id, self.links)
+            else:
+                outcome = behaviour(request, payment_id, self.links)
             row = SandboxPayment(
                 id=payment_id,
                 idempotency_key=request.idempotency_key,
@@ -139,8 +162,8 @@ class SandboxLedger:
                 amount=request.amount,
                 currency=request.currency,
                 failure_code=outcome.failure_code,
-                card_brand=detect_brand(request.card.number) if request.card else None,
-                card_last4=request.card.number[-4:] if request.card else None,
+                card_brand=brand,
+                card_last4=last4,
                 details={**request.details, **outcome.details},
                 next_action=outcome.next_action,
                 return_url=request.return_url,
@@ -161,6 +184,18 @@ class SandboxLedger:
                     raise
                 return self._replay(winner, fingerprint)
             return to_gateway_payment(row)
+
+    def tokenize(self, card: CardDetails) -> CardToken:
+        """Keep a card to charge again: the vault keeps its brand, last 4, expiry and test
+        outcome — not the number (so no number is at rest, not even in the sandbox)."""
+        token = CardToken(new_id("tok"), detect_brand(card.number), card.number[-4:],
+                          card.exp_month, card.exp_year)
+        with self._sessions() as db:
+            db.add(SandboxCardToken(token=token.token, brand=token.brand, last4=token.last4,
+                                    exp_month=token.exp_month, exp_year=token.exp_year,
+                                    outcome=test_outcome(card.number), created=now()))
+            db.commit()
+        return token
 
     def get(self, payment_id: str) -> GatewayPayment:
         with self._sessions() as db:
@@ -276,6 +311,9 @@ class EmbeddedSandboxGateway:
 
     def cancel_payment(self, payment_id: str) -> GatewayPayment:
         return self._ledger().cancel(payment_id)
+
+    def tokenize_card(self, card: CardDetails) -> CardToken:
+        return self._ledger().tokenize(card)
 
     def ledger(self) -> SandboxLedger:
         return self._ledger()

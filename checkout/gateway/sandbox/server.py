@@ -56,7 +56,8 @@ def create_sandbox_app(
         PUBLIC_URL=public_url,
     )
     engine = make_engine(database_url or f"sqlite:///{INSTANCE_DIR / 'sandbox-gateway.db'}")
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables["sandbox_payments"]])
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables["sandbox_payments"],
+                                             Base.metadata.tables["sandbox_card_tokens"]])
     from sqlalchemy.orm import sessionmaker
 
     notify = _event_sender(secret, events_url)
@@ -139,6 +140,7 @@ def _api_routes(app: Flask, secret: str) -> None:
                 method=str(body["method"]), return_url=str(body.get("return_url", "")),
                 description=str(body.get("description", "")), card=card,
                 details=dict(body.get("details") or {}),
+                card_token=str(body["card_token"]) if body.get("card_token") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             return error(400, "invalid_request", f"bad payment request: {exc}")
@@ -147,6 +149,15 @@ def _api_routes(app: Flask, secret: str) -> None:
         except GatewayError as exc:
             status = 409 if exc.code == "idempotency_conflict" else 400
             return error(status, exc.code, str(exc))
+
+    @csrf.csrf_exempt
+    def tokenize_card() -> Response:
+        body = request.get_json(silent=True)
+        try:
+            card = CardDetails(**body["card"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError) as exc:
+            return error(400, "invalid_request", f"card required: {exc}")
+        return Response(json.dumps(ledger.tokenize(card).to_json()), mimetype="application/json")
 
     def cancel_payment(payment_id: str) -> Response:
         try:
@@ -177,6 +188,7 @@ def _api_routes(app: Flask, secret: str) -> None:
         except GatewayError as exc:
             return error(404, exc.code, str(exc))
 
+    app.add_url_rule("/v1/card_tokens", "tokenize_card", tokenize_card, methods=["POST"])
     app.add_url_rule("/v1/payments", "create_payment", create_payment, methods=["POST"])
     app.add_url_rule("/v1/payments", "find_payment", find_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>", "get_payment", get_payment, methods=["GET"])

@@ -1,0 +1,194 @@
+"""Profiles: a shopper opts in on the card form, confirms a code sent to their e-mail, and is
+remembered by every merchant of this Kessai host — their name, e-mail and cards as the
+gateway's tokens (brand and last 4; never a number).
+
+The device cookie (signed with the app's secret, itsdangerous) only says which profile last
+used this browser: it prefills the page and names the card, and never pays by itself — a
+payment from a profile needs a passkey assertion bound to that payment (``passkeys``)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..db import get_db
+from ..fx.pricing import payable
+from ..gateway import GatewayError, get_gateway
+from ..gateway.base import CardToken
+from ..ids import new_id, now
+from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile
+from ..notify import EMAIL, queue_message
+from ..payments import latest_payment
+from ..routing import choose, known_gateways
+
+log = logging.getLogger(__name__)
+
+DEVICE_COOKIE = "kessai_shopper"
+DEVICE_MAX_AGE = 180 * 86400
+CODE_TTL_SECONDS = 15 * 60
+MAX_CODE_ATTEMPTS = 5
+CODE_KIND = "verification_code"  # notify.py kind
+
+
+def _code_hash(enrolment_id: str, code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"{enrolment_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def start_enrolment(db: Session, checkout: CheckoutSession, email: str,
+                    card: CardToken | None, gateway: str | None) -> Enrolment:
+    """"Remember me" on a payment: keep the card's token until the shopper confirms the code
+    we send to ``email`` now (the caller commits)."""
+    enrolment = Enrolment(id=new_id("enr"), session_id=checkout.id, email=email,
+                          card={**card.to_json(), "gateway": gateway} if card else {},
+                          code_hash="", attempts=0, expires_at=now() + CODE_TTL_SECONDS,
+                          created=now())
+    code = f"{secrets.randbelow(10**6):06d}"
+    enrolment.code_hash = _code_hash(enrolment.id, code)
+    db.add(enrolment)
+    body = "\n\n".join([
+        _("Your Kessai code: %(code)s", code=code),
+        _("Enter it on the payment page to be remembered for faster checkout at %(merchant)s "
+          "and other shops that use Kessai. It works for 15 minutes.",
+          merchant=checkout.merchant.name),
+        _("If you did not ask for it, ignore this message: nothing is saved without the code."),
+    ])
+    queue_message(db, channel=EMAIL, to=email, body=body, kind=CODE_KIND,
+                  session_id=checkout.id)
+    return enrolment
+
+
+def enrolment_for(db: Session, checkout: CheckoutSession) -> Enrolment | None:
+    return db.scalar(select(Enrolment).where(Enrolment.session_id == checkout.id))
+
+
+def confirm(db: Session, enrolment: Enrolment, code: str,
+            checkout: CheckoutSession) -> ShopperProfile | None:
+    """The profile once the code is right (created, or the one with this e-mail); None for a
+    wrong, expired or used-up code. At most ``MAX_CODE_ATTEMPTS`` tries: a guess counts
+    before it is checked, so parallel guesses cannot exceed it."""
+    if enrolment.verified_at is not None:
+        return db.get(ShopperProfile, enrolment.profile_id) if enrolment.profile_id else None
+    counted = db.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id,
+                                Enrolment.attempts < MAX_CODE_ATTEMPTS,
+                                Enrolment.verified_at.is_(None))
+        .values(attempts=Enrolment.attempts + 1).execution_options(synchronize_session=False)
+    ).rowcount == 1  # type: ignore[attr-defined]
+    db.commit()
+    db.refresh(enrolment)
+    digits = "".join(c for c in code if c.isdigit())
+    if not counted or enrolment.expires_at < now() or not hmac.compare_digest(
+            _code_hash(enrolment.id, digits), enrolment.code_hash):
+        return None
+    profile = db.scalar(select(ShopperProfile).where(ShopperProfile.email == enrolment.email))
+    if profile is None:
+        profile = ShopperProfile(id=new_id("shp"), email=enrolment.email, created=now(),
+                                 name=(checkout.customer or {}).get("name"))
+        db.add(profile)
+    card = enrolment.card or {}
+    if card.get("token") and not any(c.token == card["token"] for c in profile.cards):
+        profile.cards.append(SavedCard(
+            id=new_id("card"), gateway=str(card.get("gateway") or ""), token=str(card["token"]),
+            brand=card.get("brand"), last4=str(card["last4"]), exp_month=int(card["exp_month"]),
+            exp_year=int(card["exp_year"]), created=now()))
+    enrolment.verified_at = now()
+    enrolment.profile_id = profile.id
+    db.commit()
+    return profile
+
+
+# ---- the device cookie -------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kessai-shopper-device")
+
+
+def remember_device(response: Any, profile: ShopperProfile) -> Any:
+    """Prefill this browser's next checkouts (a signed profile id; SameSite=None over HTTPS so
+    a merchant's frame sends it too)."""
+    secure = request.is_secure
+    response.set_cookie(DEVICE_COOKIE, _serializer().dumps(profile.id), max_age=DEVICE_MAX_AGE,
+                        httponly=True, secure=secure, samesite="None" if secure else "Lax")
+    return response
+
+
+def forget_device(response: Any) -> Any:
+    response.delete_cookie(DEVICE_COOKIE)
+    return response
+
+
+def device_profile(db: Session) -> ShopperProfile | None:
+    """The profile this browser's cookie names, if the cookie is ours and the profile exists."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return None
+    try:
+        profile_id = _serializer().loads(value, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return None
+    return db.get(ShopperProfile, str(profile_id))
+
+
+def usable_card(profile: ShopperProfile | None, gateways: set[str]) -> SavedCard | None:
+    """The profile's newest card that a gateway of this checkout can charge, not expired."""
+    if profile is None:
+        return None
+    today = datetime.now(UTC)
+    for card in reversed(profile.cards):
+        if card.gateway in gateways and (card.exp_year, card.exp_month) >= (today.year,
+                                                                           today.month):
+            return card
+    return None
+
+
+def returning_view(checkout: CheckoutSession) -> dict[str, Any] | None:
+    """What the pay page shows a recognised shopper: their card and the one-click button."""
+    profile = device_profile(get_db())
+    card = usable_card(profile, set(known_gateways()))
+    if profile is None or card is None or checkout.status != "open":
+        return None
+    latest = latest_payment(checkout)
+    return {"profile": profile, "card": card, "has_passkey": bool(profile.passkeys),
+            "attempt": checkout.attempt, "waiting": latest is not None and
+            latest.status not in ("failed", "succeeded", "expired")}
+
+
+def normalize_email(text: str) -> str | None:
+    """An address as typed (full-width characters and spaces forgiven), lower-cased, or None
+    when it is not one."""
+    address = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if len(address) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        return None
+    return address
+
+
+def tokenize(checkout: CheckoutSession, card: Any) -> tuple[str, CardToken] | None:
+    """Keep the card in the vault of the gateway this payment goes to: ``(gateway, token)``,
+    or None when that gateway has no vault (Stripe here) or does not answer — the payment then
+    goes on with the card as typed, and no card is saved."""
+    price = payable(checkout)
+    name = choose(checkout, "card", price.currency, price.amount)[0]
+    try:
+        return name, get_gateway(name).tokenize_card(card)
+    except GatewayError as exc:
+        log.info("card not saved for %s: %s", checkout.id, exc)
+        return None
+
+
+def awaiting_code(db: Session, checkout: CheckoutSession) -> bool:
+    enrolment = enrolment_for(db, checkout)
+    return enrolment is not None and enrolment.verified_at is None and \
+        enrolment.attempts < MAX_CODE_ATTEMPTS
