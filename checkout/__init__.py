@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("PREVIEW_ENABLED"):
         from . import preview
         from .fx import preview_states  # noqa: F401 - registers the FX states in the gallery
+        from .returning import preview_states as returning_states  # noqa: F401 - and these
 
         app.register_blueprint(preview.bp)
     from . import limits

@@ -23,6 +23,7 @@ def import_market_states() -> None:
     importing a market registers its methods, flows and states, as ``create_app`` does."""
     from .fx import preview_states  # noqa: F401
     from .markets import import_markets
+    from .returning import preview_states as returning_states  # noqa: F401
 
     import_markets()
 

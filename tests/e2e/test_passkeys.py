@@ -209,3 +209,49 @@ def test_a_replayed_or_altered_assertion_is_refused(live_server: Any, browser: B
     with live_server.app.app_context():  # nothing reached the gateway for either order
         assert get_db().query(Payment).filter(
             Payment.session_id.in_([other["id"], cheaper["id"]])).count() == 0
+
+
+# ---- every new page state, in all four languages ---------------------------------------------
+
+RETURNING_STATES = ("returning_pay", "remember_me", "remember_code", "remember_code_wrong",
+                    "remember_passkey", "account", "account_signed_out")
+LANGUAGES = {"en": "en-US", "ja": "ja-JP", "ko": "ko-KR", "zh_Hans": "zh-CN"}
+# Words that stay Latin on a ja/ko/zh page: names, brands and the fixtures' own data.
+LATIN_ALLOWED = {"kessai", "jcb", "visa", "hanako", "yamada", "example", "jp", "sakura", "tea",
+                 "mm", "yy", "shop", "thanks", "https"}
+
+
+def test_every_returning_state_is_accessible_in_every_language(browser: Browser) -> None:
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from checkout.preview_app import create_preview_app
+
+    app = create_preview_app({"SECRET_KEY": "e2e-returning"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://localhost:{server.server_port}"
+    failures = []
+    try:
+        for lang, browser_locale in LANGUAGES.items():
+            context = browser.new_context(locale=browser_locale)
+            page = context.new_page()
+            for state in RETURNING_STATES:
+                page.goto(f"{url}/preview/default/{lang}/{state}")
+                page.evaluate("document.querySelector('[data-preview-bar]').remove()")
+                results = Axe().run(page)
+                if results.violations_count:
+                    failures.append(f"{lang} {state}: {results.generate_report()}")
+                if lang != "en":  # ours only: card brands and wallets keep their names
+                    scope = {"returning_pay": "[data-returning]",
+                             "remember_me": "[data-testid=remember]"}.get(state, "main")
+                    text = page.locator(scope).inner_text()
+                    latin = {w for w in re.findall(r"[A-Za-z]{2,}", text)
+                             if w.lower() not in LATIN_ALLOWED}
+                    if latin:
+                        failures.append(f"{lang} {state}: English left: {sorted(latin)}")
+            context.close()
+    finally:
+        server.shutdown()
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,85 @@
+"""Returning shoppers' page states in the designer preview (``kessai preview``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cards import BRAND_LABELS
+from ..ids import now
+from ..models import Enrolment, Passkey, SavedCard, ShopperProfile
+from ..preview import Fixtures, pay_page, preview_state
+
+
+def _profile(fx: Fixtures, passkey: bool = True) -> ShopperProfile:
+    profile = ShopperProfile(id="shp_preview", email="hanako@example.jp", name="Hanako Yamada",
+                             created=now())
+    profile.cards = [SavedCard(id="card_preview", gateway="sandbox", token="tok_preview",  # noqa: S106 - a fixture
+                               brand="jcb", last4="0000", exp_month=12, exp_year=2034,
+                               created=now())]
+    profile.passkeys = [Passkey(id="pk_preview", credential_id="preview", public_key=b"",
+                                sign_count=0, transports=["internal"], created=now())] \
+        if passkey else []
+    return profile
+
+
+@preview_state("returning_pay", "Returning shopper: one click with a passkey", "pay.html",
+               group="Returning shoppers")
+def _returning_pay(fx: Fixtures) -> dict[str, Any]:
+    checkout = fx.checkout()
+    profile = _profile(fx)
+    context = pay_page(fx, checkout)
+    context["returning"] = {"profile": profile, "card": profile.cards[0], "has_passkey": True,
+                            "attempt": 1, "waiting": False}
+    return context
+
+
+@preview_state("remember_me", "Card form: remember me ticked, e-mail error", "pay.html",
+               group="Returning shoppers")
+def _remember_me(fx: Fixtures) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    return pay_page(fx, values={"remember_me": "1", "remember_email": "hanako@"},
+                    field_errors={"remember_email": _(
+                        "Enter the e-mail address we should send your code to.")})
+
+
+def _remember(fx: Fixtures, step: str, code_error: str | None = None) -> dict[str, Any]:
+    checkout = fx.checkout(status="complete", payment_status="paid", completed_at=now())
+    enrolment = Enrolment(id="enr_preview", session_id=checkout.id, email="hanako@example.jp",
+                          card={}, code_hash="", attempts=0, expires_at=now() + 900,
+                          created=now())
+    return {"checkout": checkout, "enrolment": enrolment, "step": step, "passkey_page": True,
+            "code_error": code_error, "continue_url": "https://shop.example/thanks"}
+
+
+@preview_state("remember_code", "After paying: enter the e-mail code", "returning/remember.html",
+               group="Returning shoppers")
+def _remember_code(fx: Fixtures) -> dict[str, Any]:
+    return _remember(fx, "code")
+
+
+@preview_state("remember_code_wrong", "After paying: a wrong code", "returning/remember.html",
+               group="Returning shoppers")
+def _remember_code_wrong(fx: Fixtures) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    return _remember(fx, "code", _(
+        "This code is not right or has expired. Please check it and try again."))
+
+
+@preview_state("remember_passkey", "After the code: create a passkey", "returning/remember.html",
+               group="Returning shoppers")
+def _remember_passkey(fx: Fixtures) -> dict[str, Any]:
+    return _remember(fx, "passkey")
+
+
+@preview_state("account", "The shopper's page: cards and passkeys", "returning/account.html",
+               group="Returning shoppers")
+def _account(fx: Fixtures) -> dict[str, Any]:
+    return {"profile": _profile(fx), "brands": BRAND_LABELS, "passkey_page": True}
+
+
+@preview_state("account_signed_out", "The shopper's page: sign in with a passkey",
+               "returning/account.html", group="Returning shoppers")
+def _account_signed_out(fx: Fixtures) -> dict[str, Any]:
+    return {"profile": None, "brands": BRAND_LABELS, "passkey_page": True}
