@@ -72,7 +72,7 @@ unit: install-test assets catalogs
 e2e: install-test assets catalogs browsers
 	$(PY) -m pytest -m e2e
 
-## bench: CPU per page, page weight, latency, Lighthouse, two nodes, webhooks (bench/README.md)
+## bench: CPU per page, page weight, latency, Lighthouse, two nodes, webhooks, passkey payment (bench/README.md)
 ## Every part runs even when one misses its budget; the target fails if any did.
 bench: install-test assets catalogs browsers
 	@status=0; \
@@ -82,6 +82,7 @@ bench: install-test assets catalogs browsers
 	$(PY) bench/nodes.py || status=1; \
 	$(PY) bench/gateway.py || status=1; \
 	$(PY) bench/webhooks.py || status=1; \
+	$(PY) bench/passkeys.py || status=1; \
 	exit $$status
 
 ## lint: ruff, mypy, the import contracts (layers, pyproject.toml) and no import circle

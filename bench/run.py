@@ -85,9 +85,11 @@ LINE_ITEMS = {
 
 
 def prepare_database(workdir: Path, public_url: str, database_url: str | None = None,
-                     currencies: tuple[str, ...] = ("JPY",)) -> tuple[str, dict[str, str]]:
+                     currencies: tuple[str, ...] = ("JPY",),
+                     success_url: str | None = None) -> tuple[str, dict[str, str]]:
     """Migrate a database (a fresh SQLite file unless ``database_url`` is given) and create a
-    merchant and one open session per currency: ``(url, {currency: session id})``."""
+    merchant and one open session per entry of ``currencies`` (``"JPY"``, or ``"JPY#2"`` for
+    a second yen session): ``(url, {entry: session id})``."""
     from checkout import create_app
     from checkout.db import get_db
     from checkout.merchants import create_merchant
@@ -100,15 +102,16 @@ def prepare_database(workdir: Path, public_url: str, database_url: str | None = 
         _merchant, secret = create_merchant(get_db(), "Sakura Tea", [public_url])
         get_db().commit()
     sessions = {}
-    for currency in currencies:
+    for entry in currencies:
+        currency = entry.partition("#")[0]
         response = app.test_client().post(
             "/v1/checkout/sessions",
-            json={"currency": currency, "success_url": f"{public_url}/demo/",
+            json={"currency": currency, "success_url": success_url or f"{public_url}/demo/",
                   "cancel_url": f"{public_url}/demo/", "line_items": LINE_ITEMS[currency]},
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert response.status_code == 200, response.get_data(as_text=True)
-        sessions[currency] = response.get_json()["id"]
+        sessions[entry] = response.get_json()["id"]
     app.extensions["kessai.engine"].dispose()
     return url, sessions
 

@@ -142,6 +142,30 @@ def device_profile(db: Session) -> ShopperProfile | None:
     return db.get(ShopperProfile, str(profile_id))
 
 
+TICKET_MAX_AGE = 15 * 60
+
+
+def sign_in_ticket(profile: ShopperProfile, checkout: CheckoutSession) -> str:
+    """Who signed in with a passkey on this checkout, for the page to carry when the browser
+    keeps no cookie (a merchant's frame on another site): like the device cookie it only names
+    the profile — a payment still needs its own passkey assertion."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                        salt="kessai-sign-in-ticket")
+    return serializer.dumps({"profile": profile.id, "session": checkout.id})
+
+
+def ticket_profile(db: Session, ticket: str, checkout: CheckoutSession) -> ShopperProfile | None:
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                        salt="kessai-sign-in-ticket")
+    try:
+        data = serializer.loads(ticket, max_age=TICKET_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("session") != checkout.id:
+        return None
+    return db.get(ShopperProfile, str(data.get("profile")))
+
+
 def usable_card(profile: ShopperProfile | None, gateways: set[str]) -> SavedCard | None:
     """The profile's newest card that a gateway of this checkout can charge, not expired."""
     if profile is None:
@@ -154,14 +178,17 @@ def usable_card(profile: ShopperProfile | None, gateways: set[str]) -> SavedCard
     return None
 
 
-def returning_view(checkout: CheckoutSession) -> dict[str, Any] | None:
-    """What the pay page shows a recognised shopper: their card and the one-click button."""
-    profile = device_profile(get_db())
+def returning_view(checkout: CheckoutSession,
+                   profile: ShopperProfile | None = None) -> dict[str, Any] | None:
+    """What the pay page shows a recognised shopper (by this browser's cookie, or ``profile``
+    just signed in with a passkey): their card and the one-click button."""
+    profile = profile or device_profile(get_db())
     card = usable_card(profile, set(known_gateways()))
     if profile is None or card is None or checkout.status != "open":
         return None
     latest = latest_payment(checkout)
     return {"profile": profile, "card": card, "has_passkey": bool(profile.passkeys),
+            "ticket": sign_in_ticket(profile, checkout),
             "attempt": checkout.attempt, "waiting": latest is not None and
             latest.status not in ("failed", "succeeded", "expired")}
 

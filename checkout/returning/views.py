@@ -121,7 +121,14 @@ def sign_in(session_id: str) -> Any:
     except PasskeyRefused as exc:
         log.info("passkey sign-in refused on %s: %s", checkout.id, exc.reason)
         return _refused()
-    response = make_response(navigate(url_for("pay.checkout_page", session_id=checkout.id)))
+    # The returning box itself, for the page to swap in: a frame of another site may keep no
+    # cookie, so the page carries the sign-in (a ticket) rather than the browser.
+    returning = profiles.returning_view(checkout, profile)
+    if returning is None:  # no card this checkout's gateways can charge: the form, prefilled
+        response = make_response(navigate(url_for("pay.checkout_page", session_id=checkout.id)))
+    else:
+        response = make_response(render_page("returning/box.html", checkout=checkout,
+                                             returning=returning, brands=BRAND_LABELS))
     return profiles.remember_device(response, profile)
 
 
@@ -135,8 +142,9 @@ def _binding(checkout: CheckoutSession, card_id: str) -> passkeys.Binding:
 def payment_options(session_id: str) -> Any:
     """A challenge for this payment, bound to what the page shows now."""
     checkout = load_checkout(session_id)
-    profile = profiles.device_profile(get_db())
     body = request.get_json(silent=True) or {}
+    profile = profiles.device_profile(get_db()) or profiles.ticket_profile(
+        get_db(), str(body.get("ticket", "")), checkout)
     card = passkeys.card_of(profile, str(body.get("card", ""))) if profile else None
     if profile is None or card is None or not profile.passkeys or checkout.status != "open":
         abort(409)

@@ -13,11 +13,14 @@
   }
 
   function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": token(), "HX-Request": "true"},
-      body: JSON.stringify(body || {})
-    });
+    var headers = {"Content-Type": "application/json", "X-CSRF-Token": token(), "HX-Request": "true"};
+    // In a merchant's frame the server keeps the shopper on Kessai's result page (embed.py),
+    // as it does for htmx's own requests (embedded.js).
+    if (window.parent !== window && document.body.hasAttribute("data-kessai-embed")) {
+      headers["Kessai-Embedded"] = "1";
+    }
+    return fetch(url, {method: "POST", credentials: "same-origin", headers: headers,
+                       body: JSON.stringify(body || {})});
   }
 
   function follow(response, control) {
@@ -47,7 +50,20 @@
     return post(control.dataset.options).then(function (r) { return r.json(); })
       .then(function (options) { return getCredential(options, mediation); })
       .then(function (credential) { return post(control.dataset.verify, credential.toJSON()); })
-      .then(function (response) { follow(response, control); });
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || response.headers.get("HX-Redirect") || type.indexOf("text/html") !== 0) {
+          return follow(response, control);
+        }
+        // The returning box for this page (a frame may keep no cookie: the box carries it).
+        return response.text().then(function (html) {
+          var box = new DOMParser().parseFromString(html, "text/html").querySelector("[data-returning]");
+          if (!box) throw new Error("no box");
+          box.hidden = false;
+          var place = control.closest(".returning-sign-in") || control;
+          place.replaceWith(document.importNode(box, true));
+        });
+      });
   }
 
   var actions = {
@@ -62,7 +78,7 @@
     passkeySignin: function (control) { return signIn(control, null); },
     passkeyPay: function (control) {
       var card = control.dataset.card;
-      return post(control.dataset.options, {card: card}).then(function (r) {
+      return post(control.dataset.options, {card: card, ticket: control.dataset.ticket}).then(function (r) {
         if (!r.ok) throw new Error("no challenge");
         return r.json();
       })

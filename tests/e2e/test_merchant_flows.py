@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from merchant_site import Checkout, MerchantShop
-from shopper import CARD_3DS, CARD_DECLINED, CARD_OK, fill_card, watch
+from shopper import CARD_3DS, CARD_DECLINED, CARD_OK, fill_card, pay_button, watch
 
 MODES = ("redirect", "iframe")
 
@@ -236,4 +236,52 @@ def test_cancel(merchant_shop: MerchantShop, contexts: Any, mode: str) -> None:
             "(window.kessaiEvents || []).some(e => e.type === 'kessai:cancel')")
         assert checkout.page.url.startswith(f"{merchant_shop.origin}/embed/")
     assert merchant_shop.get_session(checkout.session["id"])["status"] == "open"
+    assert problems == []
+
+
+# ---- a returning shopper's passkey, by redirect and inside the shop's frame ------------------
+
+@pytest.mark.parametrize("mode", ["redirect", "iframe"])
+def test_passkey_payment_at_a_merchant(merchant_shop: MerchantShop, contexts: Any,
+                                       mode: str) -> None:
+    """Enrolled once (by redirect), the shopper pays the next order with the passkey, at the
+    shop's own origin: by redirect and inside its iframe (embed.js's ``allow`` delegates
+    publickey-credentials-get), back at the merchant, signed."""
+    import re
+
+    from checkout.db import get_db
+    from checkout.models import Notification
+
+    context, problems = contexts()
+    # No passkey autofill: the button path, the same in both modes (autofill is
+    # test_passkeys.py's).
+    context.add_init_script(
+        "if (window.PublicKeyCredential) "
+        "delete PublicKeyCredential.isConditionalMediationAvailable;")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True,
+        "automaticPresenceSimulation": True}})
+    first = Checkout(page, merchant_shop, merchant_shop.create_session(), "redirect")
+    fill_card(first.view, CARD_OK)
+    first.view.get_by_label("Remember me for faster checkout").check()
+    first.view.get_by_label("E-mail for your code").fill("hanako@example.jp")
+    pay_button(first.view).click()
+    page.wait_for_url(re.compile(r"/remember$"))
+    with merchant_shop.kessai.app.app_context():
+        body = get_db().query(Notification).filter_by(kind="verification_code").one().body
+    page.get_by_label("Code").fill(re.search(r"\b(\d{6})\b", body).group(1))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("button", name="Create a passkey").click()
+    first.expect_back_at_merchant()
+
+    checkout = Checkout(page, merchant_shop, merchant_shop.create_session(amount=3300), mode)
+    if mode == "iframe":  # a frame of another site may get no cookie: the passkey says who
+        checkout.view.get_by_role("button", name=re.compile("Use your passkey")).click()
+    checkout.view.get_by_role("button", name="Pay ¥3,300 with Visa •••• 4242").click()
+    session = checkout.expect_back_at_merchant()
+    assert session["payments"][-1]["passkey_confirmed"] is True
     assert problems == []
