@@ -160,3 +160,20 @@ def gateway(live_server: Any, replacement: Any) -> Iterator[None]:
 def down_gateway() -> HttpGateway:
     """A real HTTP gateway client pointed at a port where nothing listens."""
     return HttpGateway("http://127.0.0.1:9", "secret", timeout=0.5)
+
+
+def virtual_authenticator(context: Any, page: Page, verified: bool = True) -> tuple[Any, str]:
+    """A platform authenticator (CDP WebAuthn) that holds passkeys and verifies the user —
+    or refuses to, with ``verified=False`` (WebAuthn.setUserVerified flips it later)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": verified,
+        "automaticPresenceSimulation": True}})
+    return cdp, str(added["authenticatorId"])
+
+
+# A browser without passkey autofill (conditional mediation): the button path, click by click.
+WITHOUT_PASSKEY_AUTOFILL = ("if (window.PublicKeyCredential) "
+                            "delete PublicKeyCredential.isConditionalMediationAvailable;")

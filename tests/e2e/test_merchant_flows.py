@@ -18,7 +18,16 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from merchant_site import Checkout, MerchantShop
-from shopper import CARD_3DS, CARD_DECLINED, CARD_OK, fill_card, pay_button, watch
+from shopper import (
+    CARD_3DS,
+    CARD_DECLINED,
+    CARD_OK,
+    WITHOUT_PASSKEY_AUTOFILL,
+    fill_card,
+    pay_button,
+    virtual_authenticator,
+    watch,
+)
 
 MODES = ("redirect", "iframe")
 
@@ -255,16 +264,9 @@ def test_passkey_payment_at_a_merchant(merchant_shop: MerchantShop, contexts: An
     context, problems = contexts()
     # No passkey autofill: the button path, the same in both modes (autofill is
     # test_passkeys.py's).
-    context.add_init_script(
-        "if (window.PublicKeyCredential) "
-        "delete PublicKeyCredential.isConditionalMediationAvailable;")
+    context.add_init_script(WITHOUT_PASSKEY_AUTOFILL)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True,
-        "automaticPresenceSimulation": True}})
+    virtual_authenticator(context, page)
     first = Checkout(page, merchant_shop, merchant_shop.create_session(), "redirect")
     fill_card(first.view, CARD_OK)
     first.view.get_by_label("Remember me for faster checkout").check()

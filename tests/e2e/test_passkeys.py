@@ -16,17 +16,17 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from checkout.db import get_db
 from checkout.models import Notification, Passkey, Payment
 
-from shopper import CARD_3DS, fill_card, pay_button
+from shopper import (
+    CARD_3DS,
+    WITHOUT_PASSKEY_AUTOFILL,
+    fill_card,
+    pay_button,
+    virtual_authenticator,
+)
 
 
 def authenticator(context: BrowserContext, page: Page) -> tuple[Any, str]:
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True,
-        "automaticPresenceSimulation": True}})
-    return cdp, added["authenticatorId"]
+    return virtual_authenticator(context, page)
 
 
 def code_for(live_server: Any, email: str) -> str:
@@ -64,8 +64,7 @@ def enrol(live_server: Any, page: Page, card: str = "4242 4242 4242 4242") -> di
     return session
 
 
-WITHOUT_CONDITIONAL_UI = ("if (window.PublicKeyCredential) "
-                          "delete PublicKeyCredential.isConditionalMediationAvailable;")
+WITHOUT_CONDITIONAL_UI = WITHOUT_PASSKEY_AUTOFILL
 
 
 def test_a_returning_shopper_pays_in_two_clicks_bound_to_the_amount(
