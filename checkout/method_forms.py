@@ -38,3 +38,13 @@ def parse_method_form(method_id: str, checkout: CheckoutSession,
         details.update(more_details)
         errors.update(more_errors)
     return details, errors
+
+
+def choice(form: Mapping[str, str], field: str, options: Mapping[str, Any] | set[str],
+           message: str, errors: dict[str, str]) -> str:
+    """The option the shopper chose in ``field`` (a store, a carrier, a bank), or ``message``
+    as that field's error when it is not one of ``options``."""
+    value = form.get(field, "")
+    if value not in options:
+        errors[field] = message
+    return value

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...method_forms import form_parser
+from ...method_forms import choice, form_parser
 from ...methods import PaymentMethod, register
 from ...models import CheckoutSession, Voucher
 from ...vouchers import (
@@ -89,9 +89,8 @@ def parse_konbini(checkout: CheckoutSession,
     from ...ids import now
 
     errors: dict[str, str] = {}
-    store = form.get("konbini_store", "")
-    if store not in CHAINS:
-        errors["konbini_store"] = _("Please choose the store where you will pay.")
+    store = choice(form, "konbini_store", CHAINS,
+                   _("Please choose the store where you will pay."), errors)
     customer = parse_contact(form, errors)
     if errors:
         return {}, errors

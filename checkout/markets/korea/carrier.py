@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...method_forms import form_parser
+from ...method_forms import choice, form_parser
 from ...models import CheckoutSession
 from .methods import MOBILE_CARRIER
 from .phone import normalize_mobile
@@ -26,9 +26,7 @@ CARRIERS: dict[str, Any] = {
 def parse_carrier(checkout: CheckoutSession,
                   form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
-    carrier = form.get("carrier", "")
-    if carrier not in CARRIERS:
-        errors["carrier"] = _("Please choose your mobile carrier.")
+    carrier = choice(form, "carrier", CARRIERS, _("Please choose your mobile carrier."), errors)
     phone = normalize_mobile(form.get("phone", ""))
     if phone is None:
         errors["phone"] = _("Enter a mobile number like 010-1234-5678.")

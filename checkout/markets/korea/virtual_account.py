@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...i18n import money, zone_name
 from ...ids import now
-from ...method_forms import form_parser
+from ...method_forms import choice, form_parser
 from ...methods import PaymentMethod, register
 from ...models import CheckoutSession, Payment, Voucher
 from ...notify import queue_sms
@@ -89,9 +89,8 @@ def deadline_after(days: int, moment: int | None = None) -> int:
 def parse_virtual_account(checkout: CheckoutSession,
                           form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
-    bank = form.get("deposit_bank", "")
-    if bank not in DEPOSIT_BANKS:
-        errors["deposit_bank"] = _("Please choose the bank for your virtual account.")
+    bank = choice(form, "deposit_bank", DEPOSIT_BANKS,
+                  _("Please choose the bank for your virtual account."), errors)
     depositor = " ".join(form.get("depositor_name", "").split())
     if not depositor:
         errors["depositor_name"] = _("Please enter the depositor's name.")
