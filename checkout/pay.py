@@ -305,6 +305,9 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
         decline = decline_message(payment.failure_code)
     if payment is not None and payment.status == "processing" and processing is None:
         processing = payment
+    profile = profiles.device_profile(get_db())
+    if profile is not None:  # a recognised shopper: their contact where the form has none
+        values = {**profiles.prefill(profile), **(values or {})}
     context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
                                decline, payment if decline else None, processing)
     context["returning"] = profiles.returning_view(checkout)  # a recognised shopper's card

@@ -227,3 +227,16 @@ def test_the_code_is_sent_in_the_shoppers_language(app: Flask, api: Api,
         enrolment = get_db().query(Enrolment).one()
     assert message.recipient == "minji@example.kr" and enrolment.verified_at is None
     assert message.body.startswith("Kessai 인증번호: ") and "15분 동안 유효해요" in message.body
+
+
+def test_a_remembered_shopper_finds_their_email_on_a_konbini_slip_form(
+        app: Flask, api: Api, client: FlaskClient) -> None:
+    from test_japan_konbini import set_legal
+
+    remembered(app, api, client)
+    with app.app_context():
+        merchant_id = get_db().query(Payment).first().session.merchant_id
+    set_legal(app, merchant_id)
+    html = client.get(f"/pay/{api.create().get_json()['id']}?method=konbini").get_data(
+        as_text=True)
+    assert re.search(r'<input[^>]*id="email"[^>]*value="hanako@example.jp"', html)

@@ -166,6 +166,15 @@ def ticket_profile(db: Session, ticket: str, checkout: CheckoutSession) -> Shopp
     return db.get(ShopperProfile, str(data.get("profile")))
 
 
+def prefill(profile: ShopperProfile) -> dict[str, str]:
+    """Form values a remembered shopper need not type again: the e-mail (konbini, Pay-easy,
+    remember me) and the name a 가상계좌 deposit is made in."""
+    values = {"email": profile.email, "remember_email": profile.email}
+    if profile.name:
+        values["depositor_name"] = profile.name
+    return values
+
+
 def usable_card(profile: ShopperProfile | None, gateways: set[str]) -> SavedCard | None:
     """The profile's newest card that a gateway of this checkout can charge, not expired."""
     if profile is None:
