@@ -199,3 +199,41 @@ def test_a_route_naming_an_unknown_gateway_stops_the_app(database_url: str) -> N
     with pytest.raises(ValueError, match="'acquirer-z', which is not configured"):
         create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
                     "GATEWAY_ROUTES": [{"gateway": "acquirer-z"}]})
+
+
+def test_the_half_open_probe_goes_to_exactly_one_of_many_racing_requests(app: Flask) -> None:
+    """When a breaker's cool-down ends, many requests may ask at once; one conditional UPDATE
+    lets exactly one of them probe the gateway, the others keep to the backup (repeated: a
+    rare interleaving has every round to show)."""
+    import threading
+
+    from checkout import routing
+    from checkout.ids import now
+
+    with app.app_context():
+        db = get_db()
+        db.add(GatewayCircuit(gateway="a", state=routing.OPEN, failures_in_a_row=3,
+                              open_until=0, updated=now()))
+        db.commit()
+    for _round in range(10):
+        with app.app_context():
+            get_db().execute(update(GatewayCircuit).where(GatewayCircuit.gateway == "a")
+                             .values(state=routing.OPEN, open_until=now() - 1))
+            get_db().commit()
+        start = threading.Barrier(6)
+        answers: list[bool] = []
+
+        def ask(start: threading.Barrier = start, answers: list[bool] = answers) -> None:
+            with app.app_context():
+                start.wait()
+                answers.append(routing.allows("a"))
+
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == [False] * 5 + [True], answers
+        with app.app_context():
+            circuit = get_db().get(GatewayCircuit, "a")
+            assert circuit.state == routing.HALF_OPEN and circuit.open_until > now()
