@@ -22,6 +22,7 @@ from .db import get_db
 from .ids import hash_secret, now
 from .models import CheckoutSession, IdempotencyRecord, Merchant
 from .payments import settle_live_payment
+from .routing import default_gateway, known_gateways, validate_routes
 from .serialize import session_to_api
 from .session_params import ApiError, parse_create_params
 from .sessions import create_session, expire_if_overdue, expire_session, is_session_id
@@ -105,6 +106,43 @@ def _own_session(session_id: str) -> CheckoutSession:
         raise ApiError(404, "resource_missing", "No such checkout session.", "id")
     expire_if_overdue(db, checkout)
     return checkout
+
+
+# ---- routing rules: the merchant's own (checkout/routing.py, docs/gateway.md) ------------------
+
+MAX_ROUTES = 50
+
+
+@bp.get("/gateway_routes")
+def get_gateway_routes() -> Response:
+    return _json(_routes_to_api(g.merchant))
+
+
+@csrf_exempt
+@bp.put("/gateway_routes")
+def put_gateway_routes() -> Response:
+    """Replace the merchant's routing rules (they come before the operator's). A rule naming a
+    gateway this Kessai has not configured is refused: a payment never meets it."""
+    body = _json_body(_read_body())
+    rules = body.get("rules") if isinstance(body, dict) else None
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise ApiError(400, "parameter_invalid", "rules must be a list of rule objects.", "rules")
+    if len(rules) > MAX_ROUTES:
+        raise ApiError(400, "parameter_invalid", f"At most {MAX_ROUTES} rules.", "rules")
+    try:
+        validate_routes(rules, known_gateways())
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "parameter_invalid", str(exc), "rules") from exc
+    merchant: Merchant = g.merchant
+    merchant.settings = {**(merchant.settings or {}), "gateway_routes": rules}
+    get_db().commit()
+    return _json(_routes_to_api(merchant))
+
+
+def _routes_to_api(merchant: Merchant) -> dict[str, Any]:
+    return {"object": "gateway_routes",
+            "rules": list((merchant.settings or {}).get("gateway_routes") or []),
+            "gateways": known_gateways(), "default_gateway": default_gateway()}
 
 
 def _read_body() -> bytes:

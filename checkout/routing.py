@@ -70,8 +70,12 @@ class Route:
             value = rule.get(key)
             if value is None:
                 return None
+            if not isinstance(value, str | list) or not all(
+                    isinstance(item, str) for item in ([value] if isinstance(value, str)
+                                                      else value)):
+                raise ValueError(f"{key} is a name or a list of names")
             items = [value] if isinstance(value, str) else list(value)
-            return frozenset(str(item) for item in items)
+            return frozenset(items)
 
         def amount(key: str) -> int | None:
             value = rule.get(key)
@@ -79,7 +83,12 @@ class Route:
                 raise ValueError(f"{key} is an integer amount in minor units")
             return value
 
-        return cls(gateway=rule["gateway"], backups=tuple(rule.get("backups") or ()),
+        if rule.get("goods") is not None and not isinstance(rule["goods"], str):
+            raise ValueError("goods is a name (digital, physical)")
+        names("backups")  # checked; kept in order: the first backup is tried first
+        backups = rule.get("backups") or []
+        return cls(gateway=rule["gateway"],
+                   backups=tuple([backups] if isinstance(backups, str) else backups),
                    methods=names("methods"),
                    currencies=frozenset(c.upper() for c in names("currencies") or ()) or None,
                    min_amount=amount("min_amount"), max_amount=amount("max_amount"),

@@ -112,12 +112,13 @@ def load_spec(name: str) -> dict[str, Any]:
     return spec
 
 
-def test_merchant_openapi_lists_the_three_endpoints() -> None:
+def test_merchant_openapi_lists_every_endpoint() -> None:
     paths = load_spec("openapi.yaml")["paths"]
     assert {path: set(operations) for path, operations in paths.items()} == {
         "/v1/checkout/sessions": {"post"},
         "/v1/checkout/sessions/{id}": {"get"},
         "/v1/checkout/sessions/{id}/expire": {"post"},
+        "/v1/gateway_routes": {"get", "put"},
     }
 
 
@@ -129,7 +130,7 @@ def test_merchant_openapi_matches_the_request_and_session_the_code_uses(api: Any
     assert set(schemas["CheckoutSession"]["required"]) == set(session)
 
 
-def test_api_doc_lists_every_error_code_of_the_three_endpoints() -> None:
+def test_api_doc_lists_every_error_code_of_the_api() -> None:
     source = "".join((ROOT / "checkout" / name).read_text("utf-8")
                      for name in ("sessions.py", "api.py"))
     codes = set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_]+)"', source))

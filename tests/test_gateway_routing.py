@@ -237,3 +237,28 @@ def test_the_half_open_probe_goes_to_exactly_one_of_many_racing_requests(app: Fl
         with app.app_context():
             circuit = get_db().get(GatewayCircuit, "a")
             assert circuit.state == routing.HALF_OPEN and circuit.open_until > now()
+
+
+def test_a_merchant_edits_its_routing_rules_through_the_api(app: Flask, api: Any) -> None:
+    """PUT /v1/gateway_routes replaces the merchant's rules; a rule naming an unconfigured
+    gateway, or of the wrong shape, is refused with a precise error and changes nothing."""
+    before = api.client.get("/v1/gateway_routes", headers=api.headers()).get_json()
+    assert before["rules"] == [] and before["gateways"] == ["acquirer-a", "acquirer-b"]
+    rules = [{"methods": ["card"], "currencies": ["JPY"], "min_amount": 10000,
+              "gateway": "acquirer-b", "backups": ["acquirer-a"]}]
+    put = api.client.put("/v1/gateway_routes", json={"rules": rules}, headers=api.headers())
+    assert put.status_code == 200, put.get_data(as_text=True)
+    assert put.get_json() == {**before, "rules": rules}
+    for bad, fragment in (
+            ({"rules": [{"gateway": "acquirer-x"}]}, "not configured"),
+            ({"rules": [{"gateway": "acquirer-a", "min_amount": "10000"}]}, "integer"),
+            ({"rules": [{"gateway": "acquirer-a", "methods": 5}]}, "list of names"),
+            ({"rules": [{"gateway": "acquirer-a", "colour": "red"}]}, "unknown keys"),
+            ({"rules": "card"}, "list of rule objects")):
+        refused = api.client.put("/v1/gateway_routes", json=bad, headers=api.headers())
+        error = refused.get_json()["error"]
+        assert refused.status_code == 400 and error["param"] == "rules", bad
+        assert fragment in error["message"], (bad, error)
+    assert api.client.get("/v1/gateway_routes",
+                          headers=api.headers()).get_json()["rules"] == rules
+    assert api.client.get("/v1/gateway_routes").status_code == 401
