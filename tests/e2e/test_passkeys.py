@@ -160,6 +160,34 @@ def test_user_verification_refused_is_not_paid(live_server: Any, browser: Browse
     page.wait_for_url("**/demo/success**")
 
 
+def test_a_cloned_passkey_with_an_older_sign_count_is_refused(live_server: Any,
+                                                              browser: Browser) -> None:
+    """An authenticator whose counter went backwards (a copy of the key, restored elsewhere)
+    is refused: the server keeps the last sign count and wants a larger one."""
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    cdp, authenticator_id = authenticator(context, page)
+    enrol(live_server, page)
+    paid = live_server.create_session(amount=3000)
+    page.goto(paid["url"])
+    page.get_by_role("button", name="Pay ¥3,000 with Visa •••• 4242").click()
+    page.wait_for_url("**/demo/success**")
+    [credential] = cdp.send("WebAuthn.getCredentials",
+                            {"authenticatorId": authenticator_id})["credentials"]
+    with live_server.app.app_context():
+        stored = get_db().query(Passkey).one().sign_count
+    assert stored >= 1 and credential["signCount"] == stored
+    cdp.send("WebAuthn.removeCredential", {"authenticatorId": authenticator_id,
+                                           "credentialId": credential["credentialId"]})
+    cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator_id,
+                                        "credential": {**credential, "signCount": 0}})
+    session = live_server.create_session(amount=3100)
+    page.goto(session["url"])
+    page.get_by_role("button", name="Pay ¥3,100 with Visa •••• 4242").click()
+    expect(page.locator("[data-returning] [data-passkey-error]")).to_be_visible()
+    assert live_server.get_session(session["id"])["payment_status"] == "unpaid"
+
+
 def test_a_replayed_or_altered_assertion_is_refused(live_server: Any, browser: Browser) -> None:
     context = browser.new_context(locale="en-US")
     page = context.new_page()
