@@ -56,8 +56,7 @@ def init_app(app: Flask) -> None:
     app.view_functions["pay.submit"] = submit
     # Every passkey ceremony and code check (checkout/returning), per address.
     for endpoint, view in list(app.view_functions.items()):
-        if endpoint.startswith("returning.") and endpoint not in ("returning.remember",
-                                                                  "returning.account"):
+        if endpoint.startswith("returning."):  # its pages are GETs: methods=["POST"] skips them
             app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
                 lambda: current_app.config["PASSKEY_ADDRESS_LIMIT"], key_func=get_remote_address,
                 scope="passkeys", methods=["POST"])(view)

@@ -310,7 +310,7 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
         values = {**profiles.prefill(profile), **(values or {})}
     context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
                                decline, payment if decline else None, processing)
-    context["returning"] = profiles.returning_view(checkout)  # a recognised shopper's card
+    context["returning"] = profiles.returning_view(checkout, profile)  # their card, one click
     response = make_response(render_page("pay.html", fragments=PAY_PAGE_FRAGMENTS, **context),
                              status)
     response.headers["Vary"] = "HX-Request, HX-Target"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .emails import looks_like_email
 from .fx.settings import default_presentment_currencies
 from .i18n import API_LOCALES
 from .ids import now
@@ -290,7 +291,7 @@ def _customer(value: Any) -> dict[str, str]:
         if item is None:
             continue
         item = _text(item, f"customer.{key}", 200)
-        if key == "email" and item and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
+        if key == "email" and item and not looks_like_email(item):
             raise ApiError(400, "email_invalid", "customer.email is not an email address.",
                            "customer.email")
         result[key] = item

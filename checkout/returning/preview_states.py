@@ -8,6 +8,7 @@ from ..cards import BRAND_LABELS
 from ..ids import now
 from ..models import Enrolment, Passkey, SavedCard, ShopperProfile
 from ..preview import Fixtures, pay_page, preview_state
+from .profiles import returning_view
 
 
 def _profile(fx: Fixtures, passkey: bool = True) -> ShopperProfile:
@@ -28,8 +29,8 @@ def _returning_pay(fx: Fixtures) -> dict[str, Any]:
     checkout = fx.checkout()
     profile = _profile(fx)
     context = pay_page(fx, checkout)
-    context["returning"] = {"profile": profile, "card": profile.cards[0], "has_passkey": True,
-                            "attempt": 1, "waiting": False}
+    # The live page's own builder, so the gallery cannot drift from it.
+    context["returning"] = returning_view(checkout, profile)
     return context
 
 

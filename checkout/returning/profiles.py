@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import unicodedata
 from datetime import UTC, datetime
@@ -24,13 +23,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import get_db
+from ..emails import looks_like_email
 from ..fx.pricing import payable
 from ..gateway import GatewayError, get_gateway
 from ..gateway.base import CardToken
 from ..ids import new_id, now
 from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile
 from ..notify import EMAIL, queue_message
-from ..payments import latest_payment
 from ..routing import choose, known_gateways
 
 log = logging.getLogger(__name__)
@@ -195,18 +194,15 @@ def returning_view(checkout: CheckoutSession,
     card = usable_card(profile, set(known_gateways()))
     if profile is None or card is None or checkout.status != "open":
         return None
-    latest = latest_payment(checkout)
     return {"profile": profile, "card": card, "has_passkey": bool(profile.passkeys),
-            "ticket": sign_in_ticket(profile, checkout),
-            "attempt": checkout.attempt, "waiting": latest is not None and
-            latest.status not in ("failed", "succeeded", "expired")}
+            "ticket": sign_in_ticket(profile, checkout), "attempt": checkout.attempt}
 
 
 def normalize_email(text: str) -> str | None:
     """An address as typed (full-width characters and spaces forgiven), lower-cased, or None
     when it is not one."""
     address = unicodedata.normalize("NFKC", text or "").strip().lower()
-    if len(address) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+    if len(address) > 254 or not looks_like_email(address):
         return None
     return address
 

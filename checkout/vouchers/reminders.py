@@ -17,6 +17,7 @@ from ..i18n import money, zone_name
 from ..ids import now
 from ..models import Payment, Voucher
 from ..notify import EMAIL, SMS, queue_message
+from .kinds import voucher_kind
 from .slips import bp, deadline_in, slip_url, slip_view
 
 # The language a slip's reminder falls back to when the shopper's own is not known (a slip
@@ -62,7 +63,7 @@ class Reminder:
 def reminder_for(voucher: Voucher) -> Reminder | None:
     details = voucher.payment.details or {}
     locale = str(details.get("sms_locale") or (voucher.data or {}).get("shopper_locale")
-                 or ZONE_LOCALES.get(slip_view(voucher).deadline_zone, "en"))
+                 or ZONE_LOCALES.get(voucher_kind(voucher).zone, "en"))
     if details.get("sms_receipt_to"):
         return Reminder(voucher, SMS, str(details["sms_receipt_to"]), locale)
     email = (details.get("customer") or {}).get("email")

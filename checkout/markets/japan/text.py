@@ -12,10 +12,11 @@ import unicodedata
 
 import jaconv
 
+from ...emails import looks_like_email
+
 KANA_PATTERN = re.compile(r"^[ァ-ヶー　 ]+$")
 PHONE_PATTERN = re.compile(r"^0\d{9,10}$")
 POSTAL_PATTERN = re.compile(r"^\d{3}-?\d{4}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def to_katakana(text: str) -> str:
@@ -54,7 +55,7 @@ def normalize_postal_code(text: str) -> str | None:
 
 def normalize_email(text: str) -> str | None:
     value = unicodedata.normalize("NFKC", text or "").strip()
-    return value if EMAIL_PATTERN.fullmatch(value) and len(value) <= 200 else None
+    return value if looks_like_email(value) and len(value) <= 200 else None
 
 
 def clean_name(text: str) -> str:
