@@ -240,3 +240,40 @@ def test_a_remembered_shopper_finds_their_email_on_a_konbini_slip_form(
     html = client.get(f"/pay/{api.create().get_json()['id']}?method=konbini").get_data(
         as_text=True)
     assert re.search(r'<input[^>]*id="email"[^>]*value="hanako@example.jp"', html)
+
+
+def test_one_challenge_answered_twice_at_once_is_claimed_once(app: Flask) -> None:
+    """Two requests carrying the same assertion at the same moment: one conditional UPDATE
+    claims the challenge, the other finds it used (repeated: a rare interleaving has every
+    round to show). The winner then meets the signature check, which a forgery fails."""
+    import threading
+
+    binding = passkeys.Binding("cs_a", 12800, "JPY", "mer_a", "card_a")
+    with app.test_request_context():
+        db = get_db()
+        db.add(ShopperProfile(id="shp_a", email="a@example.jp", created=0))
+        db.commit()
+    for _round in range(10):
+        with app.test_request_context():
+            profile = get_db().get(ShopperProfile, "shp_a")
+            challenge = json.loads(passkeys.payment_options(get_db(), profile, binding))[
+                "challenge"]
+        start = threading.Barrier(2)
+        reasons: list[str] = []
+
+        def answer(start: threading.Barrier = start, reasons: list[str] = reasons,
+                   challenge: str = challenge) -> None:
+            with app.test_request_context():
+                start.wait()
+                try:
+                    passkeys.authenticate(get_db(), _forged_assertion(challenge), passkeys.PAY,
+                                          binding=binding)
+                except passkeys.PasskeyRefused as refused:
+                    reasons.append(refused.reason)
+
+        threads = [threading.Thread(target=answer) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(reasons) == ["challenge_used_or_expired", "unknown_credential"], reasons
