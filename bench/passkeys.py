@@ -63,7 +63,7 @@ def enrol(page: Any, url: str, database: Path) -> None:
     page.locator("#card_cvc").fill("123")
     page.locator("#card_name").fill("HANAKO YAMADA")
     page.locator("#remember_me").check()
-    page.locator("#remember_email").fill("hanako@example.jp")
+    page.locator("#remember_contact").fill("hanako@example.jp")
     page.locator("[data-pay-button]").click()
     page.wait_for_url(re.compile(r"/remember$"))
     page.locator("#code").fill(latest_code(database))

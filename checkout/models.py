@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .ids import now
+from .phones import display_mobile
 
 # Payment statuses that may still move money (gateway/base.py names them; spelled out here so
 # the partial index below reads the same in every database).
@@ -317,23 +318,32 @@ class Notification(Base):
 # ---- returning shoppers (checkout/returning/): a profile shared by every merchant of this host
 
 class ShopperProfile(Base):
-    """A shopper who chose to be remembered, after confirming their e-mail with a code. It
-    holds what speeds up the next checkout — never a card number: cards are the gateway's
-    tokens (``SavedCard``). Shared by every merchant on this Kessai host; a merchant only ever
-    learns that a payment was passkey-confirmed, never who the shopper is elsewhere."""
+    """A shopper who chose to be remembered, after confirming their e-mail or mobile number
+    (``phone``, E.164) with a code: one of the two is who they are. It holds what speeds up the
+    next checkout — never a card number: cards are the gateway's tokens (``SavedCard``);
+    ``details`` the names, kana, contact, addresses and preferred konbini chain, wallet or
+    card company they used while signed in (``returning/profiles.py`` says which). Shared by
+    every merchant on this Kessai host; a merchant only ever learns that a payment was
+    passkey-confirmed, never who the shopper is elsewhere."""
 
     __tablename__ = "shopper_profiles"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
 
     cards: Mapped[list[SavedCard]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", order_by="SavedCard.created")
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", order_by="Passkey.created")
+
+    @property
+    def known_as(self) -> str:
+        """The e-mail or mobile number the shopper confirmed, as they write it."""
+        return self.email or display_mobile(self.phone or "")
 
 
 class SavedCard(Base):
@@ -400,20 +410,28 @@ class PasskeyChallenge(Base):
 
 class Enrolment(Base):
     """"Remember me" ticked on a paid order, until the shopper confirms the code sent to their
-    e-mail: the card's token waits here, and becomes a saved card of a profile only then."""
+    e-mail or, by text, to their mobile (``phone``): the card's token waits here, and becomes a
+    saved card of a profile only then."""
 
     __tablename__ = "shopper_enrolments"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("checkout_sessions.id"), unique=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     card: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # token, brand, last4 …
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # names, address …
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     verified_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     profile_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    @property
+    def known_as(self) -> str:
+        """Where the code went, as the shopper writes it."""
+        return self.email or display_mobile(self.phone or "")
 
 
 class SandboxCardToken(Base):

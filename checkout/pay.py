@@ -128,12 +128,13 @@ def submit(session_id: str) -> Any:
                                parsed.name)
     details, more_errors = parse_method_form(method.id, checkout, request.form)
     field_errors.update(more_errors)
-    remember_email = None
+    remember = None
     if method.flow.takes_card and request.form.get("remember_me") == "1":
-        remember_email = profiles.normalize_email(request.form.get("remember_email", ""))
-        if remember_email is None:
-            field_errors["remember_email"] = _(
-                "Enter the e-mail address we should send your code to.")
+        remember = profiles.parse_contact(request.form.get("remember_contact", ""))
+        if remember is None:
+            field_errors["remember_contact"] = _(
+                "Enter the e-mail address or mobile number (010…, 090…) we should send your "
+                "code to.")
     if field_errors:
         return _render_checkout(checkout, method_id=method.id, field_errors=field_errors,
                                 values=_safe_values(), status=422)
@@ -153,7 +154,7 @@ def submit(session_id: str) -> Any:
             attempt = checkout.attempt
     return_url = url_for("pay.gateway_return", session_id=checkout.id, _external=True)
     saved, token = None, None
-    if remember_email and card is not None:
+    if remember and card is not None:
         # "Remember me": the gateway keeps the card and this payment charges its token, so
         # the card saved is the card that paid. A gateway without a vault: no card is saved.
         token = profiles.tokenize(checkout, card)
@@ -172,9 +173,15 @@ def submit(session_id: str) -> Any:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "A payment for this order is still in progress, so nothing new was charged. "
             "Please wait a moment and check the status before paying again."))
-    if remember_email and payment.status != FAILED:
-        profiles.start_enrolment(get_db(), checkout, remember_email,
-                                 token[1] if token else None, token[0] if token else None)
+    if payment.status != FAILED:
+        # What was typed is remembered only for a shopper who asked: ticked "remember me" now
+        # (kept until the code is confirmed), or signed in on this device already.
+        learned = profiles.details_from(checkout, method.id, request.form)
+        if remember:
+            profiles.start_enrolment(get_db(), checkout, remember, token[1] if token else None,
+                                     token[0] if token else None, details=learned)
+        if (profile := profiles.device_profile(get_db())) is not None:
+            profiles.remember_details(profile, learned)
         get_db().commit()
     return respond_to_payment(checkout, payment)
 
@@ -264,7 +271,9 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
 
 
 def _methods(checkout: CheckoutSession) -> list[Any]:
-    return pay_methods(checkout, preferred=request.cookies.get(LAST_METHOD_COOKIE))
+    """The shopper's last method first: this browser's, else their profile's."""
+    return pay_methods(checkout, preferred=request.cookies.get(LAST_METHOD_COOKIE)
+                       or profiles.preferred_method(profiles.device_profile(get_db())))
 
 
 def pay_methods(checkout: CheckoutSession, preferred: str | None = None) -> list[Any]:
@@ -307,10 +316,11 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
         processing = payment
     profile = profiles.device_profile(get_db())
     if profile is not None:  # a recognised shopper: their contact where the form has none
-        values = {**profiles.prefill(profile), **(values or {})}
+        values = {**profiles.prefill(profile, checkout), **(values or {})}
     context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
                                decline, payment if decline else None, processing)
     context["returning"] = profiles.returning_view(checkout, profile)  # their card, one click
+    context["recognised_profile"] = profile
     response = make_response(render_page("pay.html", fragments=PAY_PAGE_FRAGMENTS, **context),
                              status)
     response.headers["Vary"] = "HX-Request, HX-Target"

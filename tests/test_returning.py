@@ -56,7 +56,7 @@ def remembered(app: Flask, api: Api, client: FlaskClient, number: str = VISA) ->
     """A paid order with "remember me" and its code confirmed: the session id."""
     session_id = api.create().get_json()["id"]
     response = pay_card(client, session_id, number, remember_me="1",
-                        remember_email="Hanako@Example.jp")
+                        remember_contact="Hanako@Example.jp")
     assert response.location.endswith(f"/pay/{session_id}/remember")
     page = client.get(f"/pay/{session_id}/remember").get_data(as_text=True)
     answer = client.post(f"/pay/{session_id}/remember",
@@ -96,7 +96,7 @@ def test_no_remember_no_profile_and_a_wrong_code_saves_nothing(app: Flask, api: 
     plain = api.create().get_json()["id"]
     assert pay_card(client, plain).location.startswith("https://shop.example/ok")
     session_id = api.create().get_json()["id"]
-    pay_card(client, session_id, remember_me="1", remember_email="hanako@example.jp")
+    pay_card(client, session_id, remember_me="1", remember_contact="hanako@example.jp")
     page = client.get(f"/pay/{session_id}/remember").get_data(as_text=True)
     code = sent_code(app)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -221,7 +221,7 @@ def test_the_code_is_sent_in_the_shoppers_language(app: Flask, api: Api,
                                                    client: FlaskClient) -> None:
     client.set_cookie("kessai_lang", "ko")
     session_id = api.create().get_json()["id"]
-    pay_card(client, session_id, remember_me="1", remember_email="minji@example.kr")
+    pay_card(client, session_id, remember_me="1", remember_contact="minji@example.kr")
     with app.app_context():
         message = get_db().query(Notification).filter_by(kind="verification_code").one()
         enrolment = get_db().query(Enrolment).one()

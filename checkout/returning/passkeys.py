@@ -96,8 +96,8 @@ def registration_options(db: Session, profile: ShopperProfile) -> str:
     shopper is recognised without a cookie, on a new device too where passkeys sync), user
     verification required."""
     options = generate_registration_options(
-        rp_id=rp_id(), rp_name="Kessai", user_name=profile.email,
-        user_id=profile.id.encode(), user_display_name=profile.name or profile.email,
+        rp_id=rp_id(), rp_name="Kessai", user_name=profile.known_as,
+        user_id=profile.id.encode(), user_display_name=profile.name or profile.known_as,
         timeout=CEREMONY_SECONDS * 1000,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,

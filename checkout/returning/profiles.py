@@ -1,6 +1,9 @@
-"""Profiles: a shopper opts in on the card form, confirms a code sent to their e-mail, and is
-remembered by every merchant of this Kessai host — their name, e-mail and cards as the
-gateway's tokens (brand and last 4; never a number).
+"""Profiles: a shopper opts in on the card form, confirms a code sent to their e-mail or, by
+text, to their Korean or Japanese mobile, and is remembered by every merchant of this Kessai
+host — their cards as the gateway's tokens (brand and last 4; never a number), and the details
+they type while signed in on this device: names and kana, contact, addresses, the konbini
+chain, card company and method they chose (``REMEMBERED_FIELDS``). Each is shown and deletable
+on their Kessai page.
 
 The device cookie (signed with the app's secret, itsdangerous) only says which profile last
 used this browser: it prefills the page and names the card, and never pays by itself — a
@@ -13,6 +16,8 @@ import hmac
 import logging
 import secrets
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..addresses import address_form_kind
 from ..db import get_db
 from ..emails import looks_like_email
 from ..fx.pricing import payable
@@ -29,7 +35,8 @@ from ..gateway import GatewayError, get_gateway
 from ..gateway.base import CardToken
 from ..ids import new_id, now
 from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile
-from ..notify import EMAIL, queue_message
+from ..notify import EMAIL, SMS, queue_message
+from ..phones import display_mobile, normalize_mobile
 from ..routing import choose, known_gateways
 
 log = logging.getLogger(__name__)
@@ -46,17 +53,46 @@ def _code_hash(enrolment_id: str, code: str) -> str:
     return hmac.new(key, f"{enrolment_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def start_enrolment(db: Session, checkout: CheckoutSession, email: str,
-                    card: CardToken | None, gateway: str | None) -> Enrolment:
-    """"Remember me" on a payment: keep the card's token until the shopper confirms the code
-    we send to ``email`` now (the caller commits)."""
-    enrolment = Enrolment(id=new_id("enr"), session_id=checkout.id, email=email,
+@dataclass(frozen=True)
+class Contact:
+    """Who a shopper is to Kessai: an e-mail address or a mobile number (E.164)."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
+def parse_contact(text: str) -> Contact | None:
+    """What a shopper typed in "remember me": a Korean (010) or Japanese (070/080/090) mobile
+    number, else an e-mail address; None when it is neither."""
+    phone = normalize_mobile(text)
+    if phone is not None:
+        return Contact(phone=phone)
+    email = normalize_email(text)
+    return Contact(email=email) if email is not None else None
+
+
+def start_enrolment(db: Session, checkout: CheckoutSession, contact: Contact,
+                    card: CardToken | None, gateway: str | None,
+                    details: Mapping[str, Any] | None = None) -> Enrolment:
+    """"Remember me" on a payment: keep the card's token and the details typed with it until
+    the shopper confirms the code we send now — by e-mail, or by text to a mobile (the caller
+    commits)."""
+    enrolment = Enrolment(id=new_id("enr"), session_id=checkout.id, email=contact.email,
+                          phone=contact.phone,
                           card={**card.to_json(), "gateway": gateway} if card else {},
+                          details=dict(details or {}),
                           code_hash="", attempts=0, expires_at=now() + CODE_TTL_SECONDS,
                           created=now())
     code = f"{secrets.randbelow(10**6):06d}"
     enrolment.code_hash = _code_hash(enrolment.id, code)
     db.add(enrolment)
+    if contact.phone:
+        # A text is read on a lock screen: who it is from, the code, short enough for one
+        # SMS (90 bytes in Korea, where a Hangul syllable takes two).
+        queue_message(db, channel=SMS, to=contact.phone, kind=CODE_KIND, session_id=checkout.id,
+                      body=_("[Kessai] Code %(code)s: enter it on the payment page within "
+                             "15 minutes.", code=code))
+        return enrolment
     body = "\n\n".join([
         _("Your Kessai code: %(code)s", code=code),
         _("Enter it on the payment page to be remembered for faster checkout at %(merchant)s "
@@ -64,7 +100,7 @@ def start_enrolment(db: Session, checkout: CheckoutSession, email: str,
           merchant=checkout.merchant.name),
         _("If you did not ask for it, ignore this message: nothing is saved without the code."),
     ])
-    queue_message(db, channel=EMAIL, to=email, body=body, kind=CODE_KIND,
+    queue_message(db, channel=EMAIL, to=contact.email or "", body=body, kind=CODE_KIND,
                   session_id=checkout.id)
     return enrolment
 
@@ -92,17 +128,31 @@ def confirm(db: Session, enrolment: Enrolment, code: str,
     if not counted or enrolment.expires_at < now() or not hmac.compare_digest(
             _code_hash(enrolment.id, digits), enrolment.code_hash):
         return None
-    profile = db.scalar(select(ShopperProfile).where(ShopperProfile.email == enrolment.email))
+    profile = db.scalar(select(ShopperProfile).where(
+        ShopperProfile.email == enrolment.email if enrolment.email
+        else ShopperProfile.phone == enrolment.phone))
     if profile is None:
-        profile = ShopperProfile(id=new_id("shp"), email=enrolment.email, created=now(),
-                                 name=(checkout.customer or {}).get("name"))
+        profile = ShopperProfile(id=new_id("shp"), email=enrolment.email, phone=enrolment.phone,
+                                 created=now(), name=(checkout.customer or {}).get("name"),
+                                 details={})
         db.add(profile)
+    remember_details(profile, enrolment.details or {})
     card = enrolment.card or {}
-    if card.get("token") and not any(c.token == card["token"] for c in profile.cards):
-        profile.cards.append(SavedCard(
+    if card.get("token"):
+        saved = SavedCard(
             id=new_id("card"), gateway=str(card.get("gateway") or ""), token=str(card["token"]),
             brand=card.get("brand"), last4=str(card["last4"]), exp_month=int(card["exp_month"]),
-            exp_year=int(card["exp_year"]), created=now()))
+            exp_year=int(card["exp_year"]), created=now())
+        # The same card remembered again (another order, another device) has a new token:
+        # keep one card, charged by the newest token.
+        same = next((c for c in profile.cards if (c.gateway, c.brand, c.last4, c.exp_month,
+                                                   c.exp_year) == (saved.gateway, saved.brand,
+                                                                   saved.last4, saved.exp_month,
+                                                                   saved.exp_year)), None)
+        if same is not None:
+            same.token = saved.token
+        else:
+            profile.cards.append(saved)
     enrolment.verified_at = now()
     enrolment.profile_id = profile.id
     db.commit()
@@ -165,12 +215,116 @@ def ticket_profile(db: Session, ticket: str, checkout: CheckoutSession) -> Shopp
     return db.get(ShopperProfile, str(data.get("profile")))
 
 
-def prefill(profile: ShopperProfile) -> dict[str, str]:
-    """Form values a remembered shopper need not type again: the e-mail (konbini, Pay-easy,
-    remember me) and the name a 가상계좌 deposit is made in."""
-    values = {"email": profile.email, "remember_email": profile.email}
+# ---- what a signed-in shopper types, remembered for next time -------------------------------
+
+# Form fields worth not typing again, by the name every form gives them: names and kana and the
+# contact of the Japanese forms, the name on a card, a 가상계좌 depositor, and choices — the
+# konbini chain, the Korean card company, the bank. Never a card number, code or consent.
+REMEMBERED_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana",
+                     "email", "phone", "card_name", "depositor_name",
+                     "konbini_store", "card_company", "deposit_bank")
+MAX_ADDRESSES = 5
+FIELD_MAX = 100
+
+
+def details_from(checkout: CheckoutSession, method_id: str,
+                 form: Mapping[str, str]) -> dict[str, Any]:
+    """What this payment's form (already validated) adds to a profile: the fields above as
+    typed, the address the session now holds, and the method chosen (a wallet, konbini …)."""
+    fields = {key: " ".join(str(form.get(key, "")).split())[:FIELD_MAX]
+              for key in REMEMBERED_FIELDS if str(form.get(key, "")).strip()}
+    details: dict[str, Any] = {"fields": fields, "method": method_id}
+    address = {key: value for key, value in (checkout.address or {}).items() if key != "type"}
+    if address.get("line1"):
+        details["addresses"] = [address]
+    return details
+
+
+def remember_details(profile: ShopperProfile, learned: Mapping[str, Any]) -> None:
+    """Merge what a payment taught into the profile (the caller commits): newer fields win,
+    an address already kept moves to the front, at most ``MAX_ADDRESSES``."""
+    if not learned:
+        return
+    current = dict(profile.details or {})
+    fields = {**current.get("fields", {}), **learned.get("fields", {})}
+    addresses = list(learned.get("addresses", []))
+    addresses += [a for a in current.get("addresses", []) if a not in addresses]
+    current.update(fields=fields, addresses=addresses[:MAX_ADDRESSES])
+    if learned.get("method"):
+        current["method"] = learned["method"]
+    profile.details = current  # a new dict: JSON columns see assignment, not mutation
+    if not profile.name and fields.get("family_name"):
+        profile.name = f"{fields['family_name']} {fields.get('given_name', '')}".strip()
+
+
+def forget_detail(profile: ShopperProfile, key: str) -> None:
+    """Delete one remembered field (``fields.<name>``), address (``address.<n>``) or the
+    preferred method (``method``) — the shopper's page's delete buttons."""
+    current = dict(profile.details or {})
+    kind, _sep, name = key.partition(".")
+    if kind == "fields":
+        current["fields"] = {k: v for k, v in current.get("fields", {}).items() if k != name}
+    elif kind == "address" and name.isdigit():
+        current["addresses"] = [a for i, a in enumerate(current.get("addresses", []))
+                                if i != int(name)]
+    elif kind == "method":
+        current.pop("method", None)
+    profile.details = current
+
+
+def preferred_method(profile: ShopperProfile | None) -> str | None:
+    return (profile.details or {}).get("method") if profile is not None else None
+
+
+def prefill(profile: ShopperProfile, checkout: CheckoutSession | None = None) -> dict[str, str]:
+    """Form values a remembered shopper need not type again: the e-mail or mobile they are
+    known by (konbini, Pay-easy, remember me), what they typed last time while signed in, the
+    name a 가상계좌 deposit is made in, and the newest address of the form this checkout shows
+    (unless this session already holds one)."""
+    values: dict[str, str] = {"remember_contact": profile.known_as}
+    if profile.email:
+        values["email"] = profile.email
+    if profile.phone:
+        values["phone"] = display_mobile(profile.phone).replace("-", "")
     if profile.name:
         values["depositor_name"] = profile.name
+    details = profile.details or {}
+    values.update(details.get("fields", {}))
+    if checkout is not None and not checkout.address:
+        kind = address_form_kind(checkout)
+        for address in details.get("addresses", []):
+            if kind and {"jp": "JP", "kr": "KR"}.get(kind, address.get("country")) == \
+                    address.get("country"):
+                values.update(_address_values(address, kind))
+                break
+    return values
+
+
+def shown_address(address: Mapping[str, Any]) -> str:
+    """One line, as the address's country writes it: 〒100-0001 東京都千代田区千代田1-1,
+    (04524) 서울특별시 중구 세종대로 110, else line 1, line 2, city, region postal code, country."""
+    line2 = address.get("line2") or ""
+    if address.get("country") == "JP":
+        postal = str(address.get("postal_code") or "")
+        if len(postal) == 7 and postal.isdigit():
+            postal = f"{postal[:3]}-{postal[3:]}"
+        place = "".join(str(address.get(k) or "") for k in ("state", "city", "line1"))
+        return " ".join(part for part in (f"〒{postal}", place, line2) if part)
+    if address.get("country") == "KR":
+        return " ".join(part for part in (f"({address.get('postal_code') or ''})",
+                                          address.get("line1") or "", line2) if part)
+    region = " ".join(str(address.get(k) or "") for k in ("state", "postal_code")).strip()
+    return ", ".join(str(part) for part in (address.get("line1"), line2, address.get("city"),
+                                            region, address.get("country")) if part)
+
+
+def _address_values(address: Mapping[str, Any], kind: str) -> dict[str, str]:
+    values = {"postal_code": address.get("postal_code") or "", "city": address.get("city") or "",
+              "address_line1": address.get("line1") or "",
+              "address_line2": address.get("line2") or "",
+              "country": address.get("country") or "", "state": address.get("state") or ""}
+    if kind == "jp":
+        values["prefecture"] = values["state"]
     return values
 
 
@@ -194,7 +348,8 @@ def returning_view(checkout: CheckoutSession,
     card = usable_card(profile, set(known_gateways()))
     if profile is None or card is None or checkout.status != "open":
         return None
-    return {"profile": profile, "card": card, "has_passkey": bool(profile.passkeys),
+    return {"profile": profile, "card": card,
+            "has_passkey": bool(profile.passkeys),
             "ticket": sign_in_ticket(profile, checkout), "attempt": checkout.attempt}
 
 
@@ -213,6 +368,9 @@ def tokenize(checkout: CheckoutSession, card: Any) -> tuple[str, CardToken] | No
     goes on with the card as typed, and no card is saved."""
     price = payable(checkout)
     name = choose(checkout, "card", price.currency, price.amount)[0]
+    # Never call a gateway inside a write transaction (the form's address is on the session
+    # by now): the embedded sandbox writes through its own connection, and SQLite would lock.
+    get_db().commit()
     try:
         return name, get_gateway(name).tokenize_card(card)
     except GatewayError as exc:

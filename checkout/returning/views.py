@@ -22,6 +22,7 @@ from ..fx.pricing import payable
 from ..gateway.base import FAILED
 from ..htmx import navigate
 from ..ids import now
+from ..methods import CATALOG
 from ..models import CheckoutSession, ShopperProfile
 from ..pages import render_page
 from ..pay import load_checkout, respond_to_payment
@@ -201,7 +202,13 @@ def not_you(session_id: str) -> Any:
 def account() -> Any:
     profile = profiles.device_profile(get_db())
     return render_page("returning/account.html", passkey_page=True, profile=profile,
-                       brands=BRAND_LABELS)
+                       brands=BRAND_LABELS, **account_context())
+
+
+def account_context() -> dict[str, Any]:
+    """The names the shopper's page shows remembered choices by (a method's, an address)."""
+    return {"method_names": {method.id: method.name for method in CATALOG.values()},
+            "shown_address": profiles.shown_address}
 
 
 @bp.post("/account/sign-in/options")
@@ -236,6 +243,16 @@ def delete_passkey(passkey_id: str) -> Any:
     for passkey in list(profile.passkeys):
         if passkey.id == passkey_id:
             profile.passkeys.remove(passkey)
+    get_db().commit()
+    return navigate(url_for("returning.account"))
+
+
+@bp.post("/account/details/<key>/delete")
+def forget_detail(key: str) -> Any:
+    """One remembered detail: a field (``fields.phone``), an address (``address.0``), the
+    preferred method (``method``)."""
+    profile = _signed_in()
+    profiles.forget_detail(profile, key)
     get_db().commit()
     return navigate(url_for("returning.account"))
 

@@ -107,7 +107,7 @@
     if (button && field && PKC.isConditionalMediationAvailable) {
       PKC.isConditionalMediationAvailable().then(function (available) {
         if (!available) return;
-        field.setAttribute("autocomplete", "email webauthn");  // the browser's own offer
+        field.setAttribute("autocomplete", "username webauthn");  // the browser's own offer
         signIn(button, "conditional").catch(function () {});
       });
     }

@@ -270,7 +270,7 @@ def test_passkey_payment_at_a_merchant(merchant_shop: MerchantShop, contexts: An
     first = Checkout(page, merchant_shop, merchant_shop.create_session(), "redirect")
     fill_card(first.view, CARD_OK)
     first.view.get_by_label("Remember me for faster checkout").check()
-    first.view.get_by_label("E-mail for your code").fill("hanako@example.jp")
+    first.view.get_by_label("E-mail or mobile number for your code").fill("hanako@example.jp")
     pay_button(first.view).click()
     page.wait_for_url(re.compile(r"/remember$"))
     with merchant_shop.kessai.app.app_context():
@@ -286,4 +286,54 @@ def test_passkey_payment_at_a_merchant(merchant_shop: MerchantShop, contexts: An
     checkout.view.get_by_role("button", name="Pay ¥3,300 with Visa •••• 4242").click()
     session = checkout.expect_back_at_merchant()
     assert session["payments"][-1]["passkey_confirmed"] is True
+    assert problems == []
+
+
+def test_a_remembered_shopper_finds_the_konbini_form_filled_in(merchant_shop: MerchantShop,
+                                                              contexts: Any) -> None:
+    """At the shop's own origin, by redirect, in Japanese: remembered by a mobile number on a
+    card order (the code comes by text), the shopper types their konbini details once on the
+    next order; on the third the konbini form comes first, filled in, and one click issues
+    the slip — with the same name, kana, phone and chain."""
+    import re
+
+    from checkout.db import get_db
+    from checkout.models import Notification
+
+    context, problems = contexts(locale="ja-JP")
+    context.add_init_script(WITHOUT_PASSKEY_AUTOFILL)
+    page = context.new_page()
+    first = Checkout(page, merchant_shop, merchant_shop.create_session(), "redirect")
+    fill_card(first.view, CARD_OK)
+    first.view.get_by_label("次回から簡単にお支払い（情報を保存する）").check()
+    first.view.locator("#remember_contact").fill("０９０－１２３４－５６７８")
+    pay_button(first.view).click()
+    page.wait_for_url(re.compile(r"/remember$"))
+    expect(page.locator("main")).to_contain_text("090-1234-5678")
+    with merchant_shop.kessai.app.app_context():
+        text = get_db().query(Notification).filter_by(kind="verification_code").one()
+        assert (text.channel, text.recipient) == ("sms", "+819012345678")
+    page.get_by_label("確認コード").fill(re.search(r"\b(\d{6})\b", text.body).group(1))
+    page.get_by_role("button", name="確認する").click()
+    page.get_by_role("link", name="Tea shopに戻る").click()
+    first.expect_back_at_merchant()
+
+    second = Checkout(page, merchant_shop, merchant_shop.create_session(), "redirect",
+                      method="konbini")
+    expect(second.view.get_by_test_id("recognised")).to_contain_text("090-1234-5678")
+    fill_konbini(second.view)
+    second.view.locator("[data-pay-button]").click()
+    expect(second.view.get_by_test_id("slip")).to_be_visible()
+
+    third = Checkout(page, merchant_shop, merchant_shop.create_session(amount=2200), "redirect")
+    view = third.view
+    expect(view.locator("[data-method=konbini]")).to_have_attribute("aria-current", "true")
+    expect(view.get_by_label("ローソン", exact=True)).to_be_checked()
+    expect(view.get_by_label("セイ（フリガナ）")).to_have_value("ヤマダ")
+    expect(view.get_by_label("電話番号")).to_have_value("090-1234-5678")
+    view.locator("[data-pay-button]").click()  # nothing typed
+    expect(view.get_by_test_id("slip")).to_be_visible()
+    slip = merchant_shop.get_session(third.session["id"])["payments"][-1]["details"]
+    assert slip["customer"]["name_kana"] == "ヤマダ　ハナコ"
+    assert slip["konbini"]["store"] == "lawson"
     assert problems == []

@@ -48,7 +48,7 @@ def enrol(live_server: Any, page: Page, card: str = "4242 4242 4242 4242") -> di
     page.goto(session["url"])
     fill_card(page, card)
     page.get_by_label("Remember me for faster checkout").check()
-    page.get_by_label("E-mail for your code").fill("hanako@example.jp")
+    page.get_by_label("E-mail or mobile number for your code").fill("hanako@example.jp")
     pay_button(page).click()
     page.wait_for_url(re.compile(r"/pay/cs_\w+/remember$"))
     no_axe_violation(page, "remember: code")
@@ -124,7 +124,7 @@ def test_a_passkey_confirmed_card_skips_the_3ds_challenge(live_server: Any,
     page.goto(first["url"])
     fill_card(page, CARD_3DS)  # the first payment meets the issuer's challenge
     page.get_by_label("Remember me for faster checkout").check()
-    page.get_by_label("E-mail for your code").fill("hanako@example.jp")
+    page.get_by_label("E-mail or mobile number for your code").fill("hanako@example.jp")
     pay_button(page).click()
     page.wait_for_url("**/sandbox/challenge/**")
     page.get_by_role("button", name=re.compile("Approve|Complete", re.I)).first.click()
@@ -241,12 +241,14 @@ def test_a_replayed_or_altered_assertion_is_refused(live_server: Any, browser: B
 
 # ---- every new page state, in all four languages ---------------------------------------------
 
-RETURNING_STATES = ("returning_pay", "remember_me", "remember_code", "remember_code_wrong",
+RETURNING_STATES = ("returning_pay", "returning_konbini", "remember_me", "remember_code",
+                    "remember_code_sms", "remember_code_wrong",
                     "remember_passkey", "account", "account_signed_out")
 LANGUAGES = {"en": "en-US", "ja": "ja-JP", "ko": "ko-KR", "zh_Hans": "zh-CN"}
 # Words that stay Latin on a ja/ko/zh page: names, brands and the fixtures' own data.
 LATIN_ALLOWED = {"kessai", "jcb", "visa", "hanako", "yamada", "example", "jp", "sakura", "tea",
-                 "mm", "yy", "shop", "thanks", "https"}
+                 "mm", "yy", "shop", "thanks", "https", "sms",
+                 "lawson"}  # the chain's signboard name, as the zh catalog keeps it
 
 
 def test_every_returning_state_is_accessible_in_every_language(browser: Browser) -> None:
@@ -273,6 +275,7 @@ def test_every_returning_state_is_accessible_in_every_language(browser: Browser)
                     failures.append(f"{lang} {state}: {results.generate_report()}")
                 if lang != "en":  # ours only: card brands and wallets keep their names
                     scope = {"returning_pay": "[data-returning]",
+                             "returning_konbini": "[data-testid=recognised]",
                              "remember_me": "[data-testid=remember]"}.get(state, "main")
                     text = page.locator(scope).inner_text()
                     latin = {w for w in re.findall(r"[A-Za-z]{2,}", text)

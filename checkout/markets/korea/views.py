@@ -42,6 +42,11 @@ def kr_card_options(checkout: Any) -> cards.CardOptions:
 
 
 @bp.app_template_global()
+def kr_card_companies() -> dict[str, Any]:
+    return cards.CARD_COMPANIES
+
+
+@bp.app_template_global()
 def kr_describe_months(months: list[int]) -> str:
     return cards.describe_months(months)
 
