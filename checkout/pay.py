@@ -262,6 +262,13 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
                                 method=payment.method))
     if payment.status == PENDING:
         return navigate(url_for("pay.checkout_page", session_id=checkout.id))
+    if payment.status == REQUIRES_ACTION:
+        # A step the gateway did not hand to Kessai (its own SDK's challenge, an issuer still
+        # deciding): it finishes there and says so by webhook, which the page polls for.
+        return _render_checkout(
+            checkout, method_id=payment.method, status=202, processing=payment,
+            notice=_("Your card issuer is confirming this payment. This page updates by itself "
+                     "when it is done; nothing more will be charged."))
     # Still processing: the gateway did not answer. Nothing more was charged; say so and poll.
     return _render_checkout(
         checkout, method_id=payment.method, status=503, processing=payment,
