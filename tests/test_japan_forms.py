@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_japan_konbini import LEGAL, events, set_legal
 
 from checkout.db import get_db
 from checkout.markets.japan.legal import LegalDisclosureInvalid, validate_disclosure
@@ -24,6 +23,7 @@ from checkout.markets.japan.text import (
 from checkout.models import Merchant
 
 from support import Api, MerchantInfo, csrf_from, handed_off_to
+from test_japan_konbini import LEGAL, events, set_legal
 
 
 @pytest.mark.parametrize(("typed", "expected"), [

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_japan_konbini import set_legal
 
 from checkout.fx.clock import ManualClock
 
 from support import Api, MerchantInfo, csrf_from
+from test_japan_konbini import set_legal
 
 START = (int(time.time()) // 60) * 60 + 5
 CARD = {"card_number": "3530111333300000", "card_expiry": "12/34", "card_cvc": "123",

@@ -11,8 +11,6 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_japan_konbini import konbini_form, set_legal
-from test_returning import pay_card
 
 from checkout.db import get_db
 from checkout.models import Enrolment, Notification, ShopperProfile
@@ -20,6 +18,8 @@ from checkout.phones import display_mobile, normalize_mobile
 from checkout.returning import profiles
 
 from support import Api, MerchantInfo, csrf_from
+from test_japan_konbini import konbini_form, set_legal
+from test_returning import pay_card
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -18,7 +18,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from returning_shopper import Shopper
 from servers import localstripe, wait_until
+from support import MerchantInfo
 
 API_KEY = "sk_test_kessai_localstripe"
 WEBHOOK_SECRET = "whsec_kessai_localstripe_test"
@@ -130,3 +132,54 @@ def test_a_webhook_not_signed_by_stripe_is_refused(kessai: str) -> None:
                           headers={"Stripe-Signature": "t=1,v1=00",
                                    "Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (400, {"result": "signature_invalid"})
+
+
+# ---- saved cards: Stripe's vault ----------------------------------------------------------------
+
+def test_a_card_kept_by_stripe_is_charged_by_its_token(stripe_emulator: str) -> None:
+    from checkout.gateway.base import CardDetails, PaymentRequest
+    from checkout.gateway.stripe_adapter import StripeGateway
+
+    gateway = StripeGateway(API_KEY, api_base=stripe_emulator, emulator="localstripe")
+    saved = gateway.tokenize_card(CardDetails("3566002020360505", 12, 2034, "123", "HANAKO"))
+    customer, _sep, method = saved.token.partition(":")
+    assert customer.startswith("cus_") and method.startswith("pm_")
+    assert (saved.brand, saved.last4, saved.exp_month, saved.exp_year) == ("jcb", "0505", 12,
+                                                                            2034)
+    assert stripe_get(stripe_emulator, f"/v1/payment_methods/{method}")["customer"] == customer
+    paid = gateway.create_payment(PaymentRequest(
+        idempotency_key="order-1:1", amount=9800, currency="JPY", method="card",
+        return_url="https://kessai.example/return", card_token=saved.token))
+    assert paid.status == "succeeded"
+    intent = stripe_get(stripe_emulator, f"/v1/payment_intents/{paid.id}")
+    assert (intent["customer"], intent["payment_method"], intent["amount"]) == (
+        customer, method, 9800)
+
+
+def test_remembered_on_stripe_then_one_click_with_a_passkey(
+        kessai: str, app: Flask, merchant: MerchantInfo, stripe_emulator: str) -> None:
+    """The whole returning-shopper path on a Stripe route: remember me keeps the card at
+    Stripe and pays with its token; the next order is one passkey confirmation."""
+    from checkout.db import get_db
+    from checkout.models import Notification, SavedCard
+
+    def message(order: str) -> str:
+        with app.app_context():
+            return get_db().query(Notification).filter_by(session_id=order).one().body
+
+    shopper = Shopper(kessai, merchant, message)
+    shopper.enrol()
+    with app.app_context():
+        [card] = get_db().query(SavedCard).all()
+        assert card.gateway == "stripe" and card.token.startswith("cus_")
+        token = card.token
+    order = shopper.new_order(9800)
+    body, csrf = shopper.confirm(order)
+    assert shopper.pay(order, body, csrf).status_code in (200, 204, 303)
+    paid = httpx.get(f"{kessai}/v1/checkout/sessions/{order}",
+                     headers={"Authorization": f"Bearer {merchant.secret_key}"}).json()
+    assert paid["payment_status"] == "paid"
+    [payment] = paid["payments"]
+    assert (payment["gateway"], payment["passkey_confirmed"]) == ("stripe", True)
+    intent = stripe_get(stripe_emulator, f"/v1/payment_intents/{intent_of(app, order)}")
+    assert intent["customer"] == token.partition(":")[0]

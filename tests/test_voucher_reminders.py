@@ -8,7 +8,6 @@ import threading
 
 from flask import Flask
 from flask.testing import FlaskClient
-from test_japan_konbini import konbini_form, shop  # noqa: F401 - the fixture
 from test_korea_payments import ALL_AGREED, create_krw, submit
 
 from checkout.db import get_db
@@ -18,6 +17,7 @@ from checkout.notify import deliver_due
 from checkout.vouchers import remind_due_vouchers, simulate
 
 from support import Api, MerchantInfo
+from test_japan_konbini import konbini_form, shop  # noqa: F401 - the fixture
 
 REMINDER = "deadline_reminder"
 BACKENDS = ("sqlite", "postgresql")  # the claim is raced on both

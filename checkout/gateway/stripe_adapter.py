@@ -1,4 +1,5 @@
-"""Stripe behind Kessai's gateway contract: cards (JCB included) through PaymentIntents.
+"""Stripe behind Kessai's gateway contract: cards (JCB included) through PaymentIntents, and
+saved cards (``tokenize_card``: a Customer and PaymentMethod per card, charged by ``card_token``).
 
 Configured as one of the named gateways (``KESSAI_GATEWAYS``, docs/gateway.md)::
 
@@ -26,6 +27,7 @@ from typing import Any
 
 import stripe
 
+from ..cards import detect_brand
 from .base import (
     FAILED,
     PROCESSING,
@@ -67,10 +69,9 @@ class StripeGateway:
     # ---- the contract ---------------------------------------------------------------------
 
     def create_payment(self, request: PaymentRequest) -> GatewayPayment:
-        if request.method != "card" or request.card is None:
+        if request.method != "card" or (request.card is None and request.card_token is None):
             raise GatewayError(f"Stripe is not set up for {request.method} in Kessai",
                                "method_unsupported")
-        card = request.card
         params: dict[str, Any] = {
             "amount": request.amount, "currency": request.currency.lower(), "confirm": True,
             "metadata": {KEY_FIELD: request.idempotency_key, METHOD_FIELD: request.method},
@@ -79,6 +80,17 @@ class StripeGateway:
             params.update(return_url=request.return_url, description=request.description[:350],
                           payment_method_types=["card"])
         options = {"idempotency_key": request.idempotency_key}
+        if request.card_token is not None:  # a saved card: its Customer and PaymentMethod
+            customer, _sep, saved_method = request.card_token.partition(":")
+            try:
+                intent = self._call(self.client.v1.payment_intents.create, params={
+                    **params, "customer": customer, "payment_method": saved_method},
+                    options=options)
+            except stripe.CardError as exc:
+                return self._declined(request, exc)
+            return self._payment(intent)
+        card = request.card
+        assert card is not None  # checked above
         try:
             method = self._call(self.client.v1.payment_methods.create, params={
                 "type": "card", "card": {"number": card.number, "exp_month": card.exp_month,
@@ -115,9 +127,22 @@ class StripeGateway:
         raise GatewayError("Stripe publishes no rate table", "unsupported")
 
     def tokenize_card(self, card: CardDetails) -> CardToken:
-        # Charging a saved card again needs a Stripe Customer to attach it to, which this
-        # adapter does not keep yet: a saved card is offered only on gateways that vault.
-        raise GatewayError("saving cards is not supported on Stripe yet", "method_unsupported")
+        """Keep the card at Stripe: a PaymentMethod attached to a Customer of its own — one
+        per saved card, so Stripe learns no more about the shopper than this card. The token
+        is ``cus_…:pm_…``; charging it names both (``create_payment``)."""
+        try:
+            method = self._call(self.client.v1.payment_methods.create, params={
+                "type": "card", "card": {"number": card.number, "exp_month": card.exp_month,
+                                         "exp_year": card.exp_year, "cvc": card.cvc}})
+            customer = self._call(self.client.v1.customers.create, params={
+                "payment_method": method.id, "metadata": {"kessai": "saved_card"}})
+        except stripe.CardError as exc:
+            raise GatewayError(str(exc), exc.code or "card_declined") from exc
+        known = method.card is not None and self.emulator != "localstripe"
+        return CardToken(token=f"{customer.id}:{method.id}",
+                         brand=_brand(method.card.brand) if known else detect_brand(card.number),
+                         last4=card.number[-4:], exp_month=card.exp_month,
+                         exp_year=card.exp_year)
 
     def test_controls(self) -> None:
         return None  # Stripe's test mode decides by card number, not on demand

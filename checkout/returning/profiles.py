@@ -364,7 +364,7 @@ def normalize_email(text: str) -> str | None:
 
 def tokenize(checkout: CheckoutSession, card: Any) -> tuple[str, CardToken] | None:
     """Keep the card in the vault of the gateway this payment goes to: ``(gateway, token)``,
-    or None when that gateway has no vault (Stripe here) or does not answer — the payment then
+    or None when that gateway has no vault or does not answer — the payment then
     goes on with the card as typed, and no card is saved."""
     price = payable(checkout)
     name = choose(checkout, "card", price.currency, price.amount)[0]
