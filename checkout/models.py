@@ -434,6 +434,21 @@ class Enrolment(Base):
         return self.email or display_mobile(self.phone or "")
 
 
+class VaultDeletion(Base):
+    """A saved card the shopper deleted, still to be deleted from its gateway's vault: queued
+    with the deletion (an outbox, like webhooks), so a gateway that is down when the shopper
+    clicks still forgets the card once it answers. Deleted once the gateway confirms."""
+
+    __tablename__ = "vault_deletions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(60))
+    token: Mapped[str] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
 class SandboxCardToken(Base):
     """The sandbox gateway's card vault, without the number: a token keeps the brand, last 4
     and expiry, and which test outcome the card had (a decline code, a challenge), which is all

@@ -697,3 +697,33 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < ends, "condition not met in time"
         time.sleep(0.02)
+
+
+def test_a_saved_card_over_http_is_kept_charged_and_forgotten(app: Flask, sandbox: Sandbox,
+                                                              kessai: str) -> None:
+    """The vault half of the contract over real HTTP: tokenize, charge the token, forget it
+    (twice: an unknown token is already forgotten), and a caller without the secret cannot."""
+    from checkout.gateway import CardDetails, PaymentRequest, get_gateway
+    from checkout.models import SandboxCardToken
+
+    def tokens() -> set[str]:
+        engine = create_engine(sandbox.database_url)
+        with engine.connect() as connection:
+            found = set(connection.scalars(select(SandboxCardToken.token)).all())
+        engine.dispose()
+        return found
+
+    with app.test_request_context():
+        gateway = get_gateway()
+        saved = gateway.tokenize_card(CardDetails("4242424242424242", 12, 2034, "123", "A"))
+        assert (saved.brand, saved.last4) == ("visa", "4242") and saved.token in tokens()
+        paid = gateway.create_payment(PaymentRequest(
+            idempotency_key="cs_vault:1", amount=1200, currency="JPY", method="card",
+            return_url=f"{kessai}/r", card_token=saved.token))
+        assert paid.status == "succeeded" and paid.card_last4 == "4242"
+        forged = httpx.delete(f"{sandbox.url}/v1/card_tokens/{saved.token}",
+                              headers={"Authorization": "Bearer wrong-secret"})
+        assert forged.status_code == 401 and saved.token in tokens()
+        gateway.forget_card(saved.token)
+        assert saved.token not in tokens()
+        gateway.forget_card(saved.token)  # already forgotten: not an error

@@ -218,3 +218,71 @@ def test_prefill_keeps_what_this_session_already_has(app: Flask) -> None:
             address = {"country": "JP", "line1": "elsewhere"}
 
         assert "address_line1" not in profiles.prefill(profile, Session())  # type: ignore[arg-type]
+
+
+# ---- a deleted card is forgotten by the gateway's vault too -------------------------------------
+
+def vault(app: Flask) -> set[str]:
+    from checkout.models import SandboxCardToken
+
+    with app.app_context():
+        return {row.token for row in get_db().query(SandboxCardToken).all()}
+
+
+def test_a_card_the_shopper_deletes_leaves_the_gateways_vault(
+        app: Flask, api: Api, client: FlaskClient, signed_in: str) -> None:
+    from checkout.models import SavedCard, VaultDeletion
+    from checkout.worker import run_once
+
+    with app.app_context():
+        [card] = get_db().query(SavedCard).all()
+        token = card.token
+    assert token in vault(app)
+    page = client.get("/account").get_data(as_text=True)
+    form = re.search(r'action="(/account/cards/[^"]+/delete)"', page).group(1)
+    client.post(form, data={"csrf_token": csrf_from(page)})
+    with app.app_context():  # gone from Kessai at once; queued for the vault
+        assert get_db().query(SavedCard).count() == 0
+        assert [d.token for d in get_db().query(VaultDeletion).all()] == [token]
+    run_once(app)
+    assert token not in vault(app)
+    with app.app_context():
+        assert get_db().query(VaultDeletion).count() == 0
+
+
+def test_a_vault_that_cannot_be_reached_forgets_the_card_when_it_answers_again(
+        app: Flask, api: Api, client: FlaskClient, signed_in: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from checkout.gateway.base import GatewayUnavailable
+    from checkout.gateway.sandbox import EmbeddedSandboxGateway
+    from checkout.models import VaultDeletion
+    from checkout.worker import run_once
+
+    tokens = vault(app)
+    page = client.get("/account").get_data(as_text=True)
+    client.post("/account/delete", data={"csrf_token": csrf_from(page)})  # everything
+
+    def down(self: EmbeddedSandboxGateway, token: str) -> None:
+        raise GatewayUnavailable("connection refused", reached=False)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(EmbeddedSandboxGateway, "forget_card", down)
+        run_once(app)
+        run_once(app)
+    with app.app_context():
+        [waiting] = get_db().query(VaultDeletion).all()
+        assert waiting.attempts == 2 and "connection refused" in (waiting.last_error or "")
+        assert get_db().query(ShopperProfile).count() == 0  # the shopper's deletion stands
+    assert tokens <= vault(app)
+    run_once(app)  # the gateway is back
+    assert not tokens & vault(app)
+
+
+def test_the_merchants_customer_phone_fills_the_remember_me_contact(api: Api,
+                                                                    client: FlaskClient) -> None:
+    session_id = api.create(customer={"phone": "010-1234-5678"}).get_json()["id"]
+    html = client.get(f"/pay/{session_id}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="remember_contact"[^>]*value="010-1234-5678"', html)
+    with_email = api.create(customer={"phone": "010-1234-5678", "email": "minji@example.kr"})
+    html = client.get(f"/pay/{with_email.get_json()['id']}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="remember_contact"[^>]*value="minji@example.kr"', html)

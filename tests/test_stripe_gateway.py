@@ -154,6 +154,11 @@ def test_a_card_kept_by_stripe_is_charged_by_its_token(stripe_emulator: str) -> 
     intent = stripe_get(stripe_emulator, f"/v1/payment_intents/{paid.id}")
     assert (intent["customer"], intent["payment_method"], intent["amount"]) == (
         customer, method, 9800)
+    # The shopper deletes the card: its Customer goes, and the PaymentMethod with it.
+    gateway.forget_card(saved.token)
+    gone = httpx.get(f"{stripe_emulator}/v1/customers/{customer}", auth=(API_KEY, ""))
+    assert gone.status_code == 404 or gone.json().get("deleted") is True
+    gateway.forget_card(saved.token)  # already forgotten: not an error
 
 
 def test_remembered_on_stripe_then_one_click_with_a_passkey(

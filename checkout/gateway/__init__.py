@@ -89,7 +89,7 @@ class MeteredGateway:
     else (the sandbox's test controls) passes straight through."""
 
     OPERATIONS = ("get_rates", "create_payment", "get_payment", "find_payment",
-                  "cancel_payment", "tokenize_card")
+                  "cancel_payment", "tokenize_card", "forget_card")
 
     def __init__(self, inner: Gateway, name: str) -> None:
         self.inner = inner

@@ -233,6 +233,11 @@ class Gateway(Protocol):
         (``PaymentRequest.card_token``). A gateway that cannot raises GatewayError
         ("method_unsupported")."""
 
+    def forget_card(self, token: str) -> None:
+        """Delete a saved card from the vault (the shopper deleted it, or their whole
+        profile). A token the vault no longer has is already forgotten, not an error;
+        GatewayUnavailable when the gateway cannot be reached (Kessai tries again later)."""
+
     def test_controls(self) -> TestControls | None:
         """What a test-mode gateway lets Kessai do that a real one never would; None for a
         real gateway."""

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -85,6 +86,9 @@ class HttpGateway:
         return CardToken(**{k: data[k] for k in ("token", "brand", "last4", "exp_month",
                                                  "exp_year")})
 
+    def forget_card(self, token: str) -> None:
+        self._call("DELETE", f"/v1/card_tokens/{quote(token, safe='')}", missing_ok=True)
+
     def simulate(self, payment_id: str, outcome: str) -> GatewayPayment:
         """Test mode only: settle a waiting payment (slip paid, deposit made, expired …)."""
         data = self._call("POST", f"/v1/payments/{payment_id}/simulate", json={"outcome": outcome})
@@ -132,7 +136,7 @@ class HttpGateway:
             if response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
                 continue
-            if response.status_code == 404 and missing_ok:
+            if response.status_code == 404 and missing_ok or response.status_code == 204:
                 return None
             payload = _json(response)
             if response.status_code >= 400:

@@ -144,6 +144,15 @@ class StripeGateway:
                          last4=card.number[-4:], exp_month=card.exp_month,
                          exp_year=card.exp_year)
 
+    def forget_card(self, token: str) -> None:
+        """Delete the card's own Customer: Stripe detaches its PaymentMethod with it."""
+        customer = token.partition(":")[0]
+        try:
+            self._call(self.client.v1.customers.delete, customer)
+        except GatewayError as exc:
+            if exc.code not in ("not_found", "resource_missing"):
+                raise
+
     def test_controls(self) -> None:
         return None  # Stripe's test mode decides by card number, not on demand
 

@@ -34,7 +34,7 @@ from ..fx.pricing import payable
 from ..gateway import GatewayError, get_gateway
 from ..gateway.base import CardToken
 from ..ids import new_id, now
-from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile
+from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile, VaultDeletion
 from ..notify import EMAIL, SMS, queue_message
 from ..phones import display_mobile, normalize_mobile
 from ..routing import choose, known_gateways
@@ -157,6 +157,44 @@ def confirm(db: Session, enrolment: Enrolment, code: str,
     enrolment.profile_id = profile.id
     db.commit()
     return profile
+
+
+# ---- deleting cards: Kessai's row now, the gateway's vault through an outbox -------------------
+
+MAX_VAULT_ATTEMPTS = 20
+
+
+def delete_cards(db: Session, profile: ShopperProfile, cards: list[SavedCard]) -> None:
+    """The shopper deleted these cards (or everything): gone from the profile now, and each
+    queued to be forgotten by the gateway that keeps it (the caller commits)."""
+    for card in cards:
+        db.add(VaultDeletion(id=new_id("vdel"), gateway=card.gateway, token=card.token,
+                             attempts=0, created=now()))
+        if card in profile.cards:
+            profile.cards.remove(card)
+
+
+def forget_deleted_cards(limit: int = 50) -> int:
+    """Worker tick: ask each gateway to forget the cards shoppers deleted; a row goes once
+    the gateway confirms, and is tried again on the next tick while it cannot be reached
+    (``MAX_VAULT_ATTEMPTS`` times, then left for an operator with its last error)."""
+    db = get_db()
+    due = db.scalars(select(VaultDeletion).where(VaultDeletion.attempts < MAX_VAULT_ATTEMPTS)
+                     .order_by(VaultDeletion.created).limit(limit)).all()
+    forgotten = 0
+    for deletion in due:
+        deletion.attempts += 1
+        try:
+            if deletion.gateway in known_gateways():
+                get_gateway(deletion.gateway).forget_card(deletion.token)
+        except GatewayError as exc:  # GatewayUnavailable included
+            deletion.last_error = str(exc)[:500]
+            log.warning("saved card not yet forgotten by %s: %s", deletion.gateway, exc)
+        else:
+            db.delete(deletion)
+            forgotten += 1
+        db.commit()
+    return forgotten
 
 
 # ---- the device cookie -------------------------------------------------------------------------

@@ -40,6 +40,8 @@ from .passkeys import PasskeyRefused
 log = logging.getLogger(__name__)
 
 bp = Blueprint("returning", __name__)
+bp.record_once(lambda state: state.app.extensions.setdefault(
+    "kessai.worker_hooks", []).append(profiles.forget_deleted_cards))
 
 
 # ---- after the payment: the code, then a passkey ------------------------------------------------
@@ -232,7 +234,7 @@ def delete_card(card_id: str) -> Any:
     profile = _signed_in()
     card = passkeys.card_of(profile, card_id)
     if card is not None:
-        profile.cards.remove(card)
+        profiles.delete_cards(get_db(), profile, [card])
         get_db().commit()
     return navigate(url_for("returning.account"))
 
@@ -259,9 +261,10 @@ def forget_detail(key: str) -> Any:
 
 @bp.post("/account/delete")
 def delete_profile() -> Any:
-    """Everything: the profile, its cards (the tokens) and passkeys. The browser may still
-    offer the passkey; it no longer opens anything here."""
+    """Everything: the profile, its cards (and, through the outbox, the gateways' copies) and
+    passkeys. The browser may still offer the passkey; it no longer opens anything here."""
     profile = _signed_in()
+    profiles.delete_cards(get_db(), profile, list(profile.cards))
     get_db().delete(profile)
     get_db().commit()
     return profiles.forget_device(make_response(navigate(url_for("returning.account"))))

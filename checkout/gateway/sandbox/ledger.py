@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -197,6 +197,11 @@ class SandboxLedger:
             db.commit()
         return token
 
+    def forget(self, token: str) -> None:
+        with self._sessions() as db:
+            db.execute(delete(SandboxCardToken).where(SandboxCardToken.token == token))
+            db.commit()
+
     def get(self, payment_id: str) -> GatewayPayment:
         with self._sessions() as db:
             row = db.get(SandboxPayment, payment_id)
@@ -314,6 +319,9 @@ class EmbeddedSandboxGateway:
 
     def tokenize_card(self, card: CardDetails) -> CardToken:
         return self._ledger().tokenize(card)
+
+    def forget_card(self, token: str) -> None:
+        self._ledger().forget(token)
 
     def ledger(self) -> SandboxLedger:
         return self._ledger()

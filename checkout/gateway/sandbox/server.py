@@ -159,6 +159,11 @@ def _api_routes(app: Flask, secret: str) -> None:
             return error(400, "invalid_request", f"card required: {exc}")
         return Response(json.dumps(ledger.tokenize(card).to_json()), mimetype="application/json")
 
+    @csrf.csrf_exempt
+    def forget_card(token: str) -> Response:
+        ledger.forget(token)
+        return Response(status=204)
+
     def cancel_payment(payment_id: str) -> Response:
         try:
             return ok(ledger.cancel(payment_id))
@@ -189,6 +194,7 @@ def _api_routes(app: Flask, secret: str) -> None:
             return error(404, exc.code, str(exc))
 
     app.add_url_rule("/v1/card_tokens", "tokenize_card", tokenize_card, methods=["POST"])
+    app.add_url_rule("/v1/card_tokens/<token>", "forget_card", forget_card, methods=["DELETE"])
     app.add_url_rule("/v1/payments", "create_payment", create_payment, methods=["POST"])
     app.add_url_rule("/v1/payments", "find_payment", find_payment, methods=["GET"])
     app.add_url_rule("/v1/payments/<payment_id>", "get_payment", get_payment, methods=["GET"])
