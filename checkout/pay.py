@@ -40,7 +40,8 @@ from .payments import (
     refresh_from_gateway,
     submit_payment,
 )
-from .returning import profiles
+from .returning import details as remembered
+from .returning import profiles, vault
 from .sessions import expire_if_overdue, is_session_id, success_redirect_url
 from .themes import resolve_theme
 
@@ -157,7 +158,7 @@ def submit(session_id: str) -> Any:
     if remember and card is not None:
         # "Remember me": the gateway keeps the card and this payment charges its token, so
         # the card saved is the card that paid. A gateway without a vault: no card is saved.
-        token = profiles.tokenize(checkout, card)
+        token = vault.tokenize(checkout, card)
         if token is not None:
             saved = SavedCharge(token[0], token[1].token, token[1].brand, token[1].last4)
             card = None
@@ -176,12 +177,12 @@ def submit(session_id: str) -> Any:
     if payment.status != FAILED:
         # What was typed is remembered only for a shopper who asked: ticked "remember me" now
         # (kept until the code is confirmed), or signed in on this device already.
-        learned = profiles.details_from(checkout, method.id, request.form)
+        learned = remembered.details_from(checkout, method.id, request.form)
         if remember:
             profiles.start_enrolment(get_db(), checkout, remember, token[1] if token else None,
                                      token[0] if token else None, details=learned)
         if (profile := profiles.device_profile(get_db())) is not None:
-            profiles.remember_details(profile, learned)
+            remembered.remember_details(profile, learned)
         get_db().commit()
     return respond_to_payment(checkout, payment)
 
@@ -280,7 +281,7 @@ def respond_to_payment(checkout: CheckoutSession, payment: Payment) -> Any:
 def _methods(checkout: CheckoutSession) -> list[Any]:
     """The shopper's last method first: this browser's, else their profile's."""
     return pay_methods(checkout, preferred=request.cookies.get(LAST_METHOD_COOKIE)
-                       or profiles.preferred_method(profiles.device_profile(get_db())))
+                       or remembered.preferred_method(profiles.device_profile(get_db())))
 
 
 def pay_methods(checkout: CheckoutSession, preferred: str | None = None) -> list[Any]:
@@ -323,7 +324,7 @@ def _render_checkout(checkout: CheckoutSession, method_id: str | None = None,
         processing = payment
     profile = profiles.device_profile(get_db())
     if profile is not None:  # a recognised shopper: their contact where the form has none
-        values = {**profiles.prefill(profile, checkout), **(values or {})}
+        values = {**remembered.prefill(profile, checkout), **(values or {})}
     context = pay_page_context(checkout, methods, method_id, field_errors, values, notice,
                                decline, payment if decline else None, processing)
     context["returning"] = profiles.returning_view(checkout, profile)  # their card, one click

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from checkout.db import get_db
 from checkout.models import Enrolment, Notification, ShopperProfile
 from checkout.phones import display_mobile, normalize_mobile
-from checkout.returning import profiles
+from checkout.returning import details
 
 from support import Api, MerchantInfo, csrf_from
 from test_japan_konbini import konbini_form, set_legal
@@ -217,7 +217,7 @@ def test_prefill_keeps_what_this_session_already_has(app: Flask) -> None:
             status = "open"
             address = {"country": "JP", "line1": "elsewhere"}
 
-        assert "address_line1" not in profiles.prefill(profile, Session())  # type: ignore[arg-type]
+        assert "address_line1" not in details.prefill(profile, Session())  # type: ignore[arg-type]
 
 
 # ---- a deleted card is forgotten by the gateway's vault too -------------------------------------

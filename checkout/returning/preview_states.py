@@ -8,7 +8,8 @@ from ..cards import BRAND_LABELS
 from ..ids import now
 from ..models import Enrolment, Passkey, SavedCard, ShopperProfile
 from ..preview import Fixtures, pay_page, preview_state
-from .profiles import prefill, returning_view
+from .details import prefill
+from .profiles import returning_view
 from .views import account_context
 
 # What a shopper who paid at konbini and by card while signed in has taught their profile.

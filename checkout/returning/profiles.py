@@ -1,9 +1,8 @@
 """Profiles: a shopper opts in on the card form, confirms a code sent to their e-mail or, by
 text, to their Korean or Japanese mobile, and is remembered by every merchant of this Kessai
-host — their cards as the gateway's tokens (brand and last 4; never a number), and the details
-they type while signed in on this device: names and kana, contact, addresses, the konbini
-chain, card company and method they chose (``REMEMBERED_FIELDS``). Each is shown and deletable
-on their Kessai page.
+host — their cards as the gateway's tokens (brand and last 4; never a number: ``vault``), and
+the details they type while signed in on this device (``details``). Each is shown and
+deletable on their Kessai page.
 
 The device cookie (signed with the app's secret, itsdangerous) only says which profile last
 used this browser: it prefills the page and names the card, and never pays by itself — a
@@ -27,17 +26,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..addresses import address_form_kind
 from ..db import get_db
 from ..emails import looks_like_email
-from ..fx.pricing import payable
-from ..gateway import GatewayError, get_gateway
 from ..gateway.base import CardToken
 from ..ids import new_id, now
-from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile, VaultDeletion
+from ..models import CheckoutSession, Enrolment, SavedCard, ShopperProfile
 from ..notify import EMAIL, SMS, queue_message
-from ..phones import display_mobile, normalize_mobile
-from ..routing import choose, known_gateways
+from ..phones import normalize_mobile
+from ..routing import known_gateways
+from .details import remember_details
 
 log = logging.getLogger(__name__)
 
@@ -159,44 +156,6 @@ def confirm(db: Session, enrolment: Enrolment, code: str,
     return profile
 
 
-# ---- deleting cards: Kessai's row now, the gateway's vault through an outbox -------------------
-
-MAX_VAULT_ATTEMPTS = 20
-
-
-def delete_cards(db: Session, profile: ShopperProfile, cards: list[SavedCard]) -> None:
-    """The shopper deleted these cards (or everything): gone from the profile now, and each
-    queued to be forgotten by the gateway that keeps it (the caller commits)."""
-    for card in cards:
-        db.add(VaultDeletion(id=new_id("vdel"), gateway=card.gateway, token=card.token,
-                             attempts=0, created=now()))
-        if card in profile.cards:
-            profile.cards.remove(card)
-
-
-def forget_deleted_cards(limit: int = 50) -> int:
-    """Worker tick: ask each gateway to forget the cards shoppers deleted; a row goes once
-    the gateway confirms, and is tried again on the next tick while it cannot be reached
-    (``MAX_VAULT_ATTEMPTS`` times, then left for an operator with its last error)."""
-    db = get_db()
-    due = db.scalars(select(VaultDeletion).where(VaultDeletion.attempts < MAX_VAULT_ATTEMPTS)
-                     .order_by(VaultDeletion.created).limit(limit)).all()
-    forgotten = 0
-    for deletion in due:
-        deletion.attempts += 1
-        try:
-            if deletion.gateway in known_gateways():
-                get_gateway(deletion.gateway).forget_card(deletion.token)
-        except GatewayError as exc:  # GatewayUnavailable included
-            deletion.last_error = str(exc)[:500]
-            log.warning("saved card not yet forgotten by %s: %s", deletion.gateway, exc)
-        else:
-            db.delete(deletion)
-            forgotten += 1
-        db.commit()
-    return forgotten
-
-
 # ---- the device cookie -------------------------------------------------------------------------
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -253,119 +212,6 @@ def ticket_profile(db: Session, ticket: str, checkout: CheckoutSession) -> Shopp
     return db.get(ShopperProfile, str(data.get("profile")))
 
 
-# ---- what a signed-in shopper types, remembered for next time -------------------------------
-
-# Form fields worth not typing again, by the name every form gives them: names and kana and the
-# contact of the Japanese forms, the name on a card, a 가상계좌 depositor, and choices — the
-# konbini chain, the Korean card company, the bank. Never a card number, code or consent.
-REMEMBERED_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana",
-                     "email", "phone", "card_name", "depositor_name",
-                     "konbini_store", "card_company", "deposit_bank")
-MAX_ADDRESSES = 5
-FIELD_MAX = 100
-
-
-def details_from(checkout: CheckoutSession, method_id: str,
-                 form: Mapping[str, str]) -> dict[str, Any]:
-    """What this payment's form (already validated) adds to a profile: the fields above as
-    typed, the address the session now holds, and the method chosen (a wallet, konbini …)."""
-    fields = {key: " ".join(str(form.get(key, "")).split())[:FIELD_MAX]
-              for key in REMEMBERED_FIELDS if str(form.get(key, "")).strip()}
-    details: dict[str, Any] = {"fields": fields, "method": method_id}
-    address = {key: value for key, value in (checkout.address or {}).items() if key != "type"}
-    if address.get("line1"):
-        details["addresses"] = [address]
-    return details
-
-
-def remember_details(profile: ShopperProfile, learned: Mapping[str, Any]) -> None:
-    """Merge what a payment taught into the profile (the caller commits): newer fields win,
-    an address already kept moves to the front, at most ``MAX_ADDRESSES``."""
-    if not learned:
-        return
-    current = dict(profile.details or {})
-    fields = {**current.get("fields", {}), **learned.get("fields", {})}
-    addresses = list(learned.get("addresses", []))
-    addresses += [a for a in current.get("addresses", []) if a not in addresses]
-    current.update(fields=fields, addresses=addresses[:MAX_ADDRESSES])
-    if learned.get("method"):
-        current["method"] = learned["method"]
-    profile.details = current  # a new dict: JSON columns see assignment, not mutation
-    if not profile.name and fields.get("family_name"):
-        profile.name = f"{fields['family_name']} {fields.get('given_name', '')}".strip()
-
-
-def forget_detail(profile: ShopperProfile, key: str) -> None:
-    """Delete one remembered field (``fields.<name>``), address (``address.<n>``) or the
-    preferred method (``method``) — the shopper's page's delete buttons."""
-    current = dict(profile.details or {})
-    kind, _sep, name = key.partition(".")
-    if kind == "fields":
-        current["fields"] = {k: v for k, v in current.get("fields", {}).items() if k != name}
-    elif kind == "address" and name.isdigit():
-        current["addresses"] = [a for i, a in enumerate(current.get("addresses", []))
-                                if i != int(name)]
-    elif kind == "method":
-        current.pop("method", None)
-    profile.details = current
-
-
-def preferred_method(profile: ShopperProfile | None) -> str | None:
-    return (profile.details or {}).get("method") if profile is not None else None
-
-
-def prefill(profile: ShopperProfile, checkout: CheckoutSession | None = None) -> dict[str, str]:
-    """Form values a remembered shopper need not type again: the e-mail or mobile they are
-    known by (konbini, Pay-easy, remember me), what they typed last time while signed in, the
-    name a 가상계좌 deposit is made in, and the newest address of the form this checkout shows
-    (unless this session already holds one)."""
-    values: dict[str, str] = {"remember_contact": profile.known_as}
-    if profile.email:
-        values["email"] = profile.email
-    if profile.phone:
-        values["phone"] = display_mobile(profile.phone).replace("-", "")
-    if profile.name:
-        values["depositor_name"] = profile.name
-    details = profile.details or {}
-    values.update(details.get("fields", {}))
-    if checkout is not None and not checkout.address:
-        kind = address_form_kind(checkout)
-        for address in details.get("addresses", []):
-            if kind and {"jp": "JP", "kr": "KR"}.get(kind, address.get("country")) == \
-                    address.get("country"):
-                values.update(_address_values(address, kind))
-                break
-    return values
-
-
-def shown_address(address: Mapping[str, Any]) -> str:
-    """One line, as the address's country writes it: 〒100-0001 東京都千代田区千代田1-1,
-    (04524) 서울특별시 중구 세종대로 110, else line 1, line 2, city, region postal code, country."""
-    line2 = address.get("line2") or ""
-    if address.get("country") == "JP":
-        postal = str(address.get("postal_code") or "")
-        if len(postal) == 7 and postal.isdigit():
-            postal = f"{postal[:3]}-{postal[3:]}"
-        place = "".join(str(address.get(k) or "") for k in ("state", "city", "line1"))
-        return " ".join(part for part in (f"〒{postal}", place, line2) if part)
-    if address.get("country") == "KR":
-        return " ".join(part for part in (f"({address.get('postal_code') or ''})",
-                                          address.get("line1") or "", line2) if part)
-    region = " ".join(str(address.get(k) or "") for k in ("state", "postal_code")).strip()
-    return ", ".join(str(part) for part in (address.get("line1"), line2, address.get("city"),
-                                            region, address.get("country")) if part)
-
-
-def _address_values(address: Mapping[str, Any], kind: str) -> dict[str, str]:
-    values = {"postal_code": address.get("postal_code") or "", "city": address.get("city") or "",
-              "address_line1": address.get("line1") or "",
-              "address_line2": address.get("line2") or "",
-              "country": address.get("country") or "", "state": address.get("state") or ""}
-    if kind == "jp":
-        values["prefecture"] = values["state"]
-    return values
-
-
 def usable_card(profile: ShopperProfile | None, gateways: set[str]) -> SavedCard | None:
     """The profile's newest card that a gateway of this checkout can charge, not expired."""
     if profile is None:
@@ -398,22 +244,6 @@ def normalize_email(text: str) -> str | None:
     if len(address) > 254 or not looks_like_email(address):
         return None
     return address
-
-
-def tokenize(checkout: CheckoutSession, card: Any) -> tuple[str, CardToken] | None:
-    """Keep the card in the vault of the gateway this payment goes to: ``(gateway, token)``,
-    or None when that gateway has no vault or does not answer — the payment then
-    goes on with the card as typed, and no card is saved."""
-    price = payable(checkout)
-    name = choose(checkout, "card", price.currency, price.amount)[0]
-    # Never call a gateway inside a write transaction (the form's address is on the session
-    # by now): the embedded sandbox writes through its own connection, and SQLite would lock.
-    get_db().commit()
-    try:
-        return name, get_gateway(name).tokenize_card(card)
-    except GatewayError as exc:
-        log.info("card not saved for %s: %s", checkout.id, exc)
-        return None
 
 
 def awaiting_code(db: Session, checkout: CheckoutSession) -> bool:

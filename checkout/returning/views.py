@@ -34,14 +34,14 @@ from ..payments import (
     submit_payment,
 )
 from ..sessions import success_redirect_url
-from . import passkeys, profiles
+from . import details, passkeys, profiles, vault
 from .passkeys import PasskeyRefused
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("returning", __name__)
 bp.record_once(lambda state: state.app.extensions.setdefault(
-    "kessai.worker_hooks", []).append(profiles.forget_deleted_cards))
+    "kessai.worker_hooks", []).append(vault.forget_deleted_cards))
 
 
 # ---- after the payment: the code, then a passkey ------------------------------------------------
@@ -210,7 +210,7 @@ def account() -> Any:
 def account_context() -> dict[str, Any]:
     """The names the shopper's page shows remembered choices by (a method's, an address)."""
     return {"method_names": {method.id: method.name for method in CATALOG.values()},
-            "shown_address": profiles.shown_address}
+            "shown_address": details.shown_address}
 
 
 @bp.post("/account/sign-in/options")
@@ -234,7 +234,7 @@ def delete_card(card_id: str) -> Any:
     profile = _signed_in()
     card = passkeys.card_of(profile, card_id)
     if card is not None:
-        profiles.delete_cards(get_db(), profile, [card])
+        vault.delete_cards(get_db(), profile, [card])
         get_db().commit()
     return navigate(url_for("returning.account"))
 
@@ -254,7 +254,7 @@ def forget_detail(key: str) -> Any:
     """One remembered detail: a field (``fields.phone``), an address (``address.0``), the
     preferred method (``method``)."""
     profile = _signed_in()
-    profiles.forget_detail(profile, key)
+    details.forget_detail(profile, key)
     get_db().commit()
     return navigate(url_for("returning.account"))
 
@@ -264,7 +264,7 @@ def delete_profile() -> Any:
     """Everything: the profile, its cards (and, through the outbox, the gateways' copies) and
     passkeys. The browser may still offer the passkey; it no longer opens anything here."""
     profile = _signed_in()
-    profiles.delete_cards(get_db(), profile, list(profile.cards))
+    vault.delete_cards(get_db(), profile, list(profile.cards))
     get_db().delete(profile)
     get_db().commit()
     return profiles.forget_device(make_response(navigate(url_for("returning.account"))))
