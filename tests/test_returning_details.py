@@ -286,3 +286,18 @@ def test_the_merchants_customer_phone_fills_the_remember_me_contact(api: Api,
     with_email = api.create(customer={"phone": "010-1234-5678", "email": "minji@example.kr"})
     html = client.get(f"/pay/{with_email.get_json()['id']}").get_data(as_text=True)
     assert re.search(r'<input[^>]*id="remember_contact"[^>]*value="minji@example.kr"', html)
+
+
+def test_a_signed_in_korean_shoppers_virtual_account_choices_fill_the_next_order(
+        app: Flask, api: Api, client: FlaskClient, signed_in: str) -> None:
+    first = api.create(amount=62000, currency="KRW", locale="ko").get_json()["id"]
+    html = client.get(f"/pay/{first}?method=kr_virtual_account").get_data(as_text=True)
+    issued = client.post(f"/pay/{first}", data={
+        "csrf_token": csrf_from(html), "method": "kr_virtual_account", "attempt": "1",
+        "consent_all": "1", "deposit_bank": "shinhan", "depositor_name": "김민지"})
+    assert issued.status_code == 303
+    second = api.create(amount=39000, currency="KRW", locale="ko").get_json()["id"]
+    html = client.get(f"/pay/{second}").get_data(as_text=True)
+    assert html.index('data-method="kr_virtual_account"') < html.index('data-method="card"')
+    assert re.search(r'<option value="shinhan"[^>]*selected', html)
+    assert re.search(r'<input[^>]*id="depositor_name"[^>]*value="김민지"', html)

@@ -1,7 +1,7 @@
 """What a signed-in shopper types, remembered for next time: names and kana, contact, the
 name on a card, a 가상계좌 depositor, the konbini chain, card company and bank
 (``REMEMBERED_FIELDS``), the session's address and the method used — learned from a payment
-that went through, filled into the next checkout's forms, each deletable on the shopper's
+that was not refused, filled into the next checkout's forms, each deletable on the shopper's
 page. Only for a shopper this browser knows, or who ticked "remember me" (then kept with the
 code until it is confirmed: ``profiles``)."""
 
