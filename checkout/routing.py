@@ -11,6 +11,11 @@ default gateway (``KESSAI_GATEWAY_NAME``). A rule matches on any of::
 (amounts in minor units, bounds inclusive; ``goods`` is the session's ``metadata.goods``,
 ``countries`` the shopper's address country when the session collects one).
 
+**What a gateway can take.** Stripe is mapped for cards only (``METHODS_BY_TYPE``): a rule
+that would send it a konbini or wallet payment is passed over for that payment (its backups
+that can take it are used, else the next rule), and a rule that names such a method for it
+is refused when the table is set — so no shopper ever meets ``method_unsupported``.
+
 **Circuit breakers.** Each gateway has one, in the database (``gateway_circuits``) so every
 node and worker sees the same. ``KESSAI_GATEWAY_BREAKER_FAILURES`` unreachable calls in a row
 open it: for ``KESSAI_GATEWAY_BREAKER_SECONDS`` nothing is sent there. Then one call — the
@@ -44,6 +49,10 @@ log = logging.getLogger(__name__)
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 RULE_KEYS = frozenset({"methods", "currencies", "min_amount", "max_amount", "goods",
                        "countries", "gateway", "backups"})
+# The Kessai methods a configured gateway of each type can be sent; a type not listed takes
+# every method (the sandbox plays them all, embedded or over HTTP). gateway/stripe_adapter.py
+# refuses anything else, and a test holds the two together.
+METHODS_BY_TYPE: dict[str, frozenset[str]] = {"stripe": frozenset({"card"})}
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,13 @@ def known_gateways() -> list[str]:
     return [default_gateway(), *(current_app.config.get("GATEWAYS") or {})]
 
 
+def takes(gateway: str, method: str) -> bool:
+    """Whether ``gateway`` can be sent a payment by ``method``."""
+    spec = (current_app.config.get("GATEWAYS") or {}).get(gateway) or {}
+    methods = METHODS_BY_TYPE.get(str(spec.get("type") or ""))
+    return methods is None or method in methods
+
+
 def is_remote(spec: Mapping[str, Any]) -> bool:
     """A named gateway reached over the network (the HTTP contract, or Stripe): it tells Kessai
     of outcomes by signed events, where an embedded sandbox tells it in process."""
@@ -126,12 +142,16 @@ def routes_for(checkout: CheckoutSession) -> list[Route]:
 
 
 def choose(checkout: CheckoutSession, method: str, currency: str, amount: int) -> list[str]:
-    """The gateways to try for this payment, in order: the matching rule's, then its backups."""
+    """The gateways to try for this payment, in order: the first matching rule's gateway and
+    backups that can take this method."""
     goods = (checkout.metadata_ or {}).get("goods")
     country = (checkout.address or {}).get("country")
     for route in routes_for(checkout):
         if route.matches(method, currency, amount, goods, country):
-            return list(dict.fromkeys((route.gateway, *route.backups)))
+            able = [name for name in dict.fromkeys((route.gateway, *route.backups))
+                    if takes(name, method)]
+            if able:
+                return able
     return [default_gateway()]
 
 
@@ -144,6 +164,10 @@ def validate_routes(rules: Iterable[Mapping[str, Any]], gateways: Iterable[str])
             if name not in configured:
                 raise ValueError(f"gateway route names {name!r}, which is not configured "
                                  f"(configured: {', '.join(sorted(configured))})")
+            refused = sorted(m for m in route.methods or () if not takes(name, m))
+            if refused:
+                raise ValueError(f"gateway {name!r} cannot take {', '.join(refused)} "
+                                 f"(docs/gateway.md says which method can go where)")
 
 
 # ---- circuit breakers ---------------------------------------------------------------------

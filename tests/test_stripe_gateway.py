@@ -188,3 +188,56 @@ def test_remembered_on_stripe_then_one_click_with_a_passkey(
     assert (payment["gateway"], payment["passkey_confirmed"]) == ("stripe", True)
     intent = stripe_get(stripe_emulator, f"/v1/payment_intents/{intent_of(app, order)}")
     assert intent["customer"] == token.partition(":")[0]
+
+
+# ---- what Stripe can take: routing never sends it more ---------------------------------------
+
+def test_a_rule_sending_everything_to_stripe_passes_it_over_for_konbini(
+        app: Flask, api: Any, merchant: MerchantInfo) -> None:
+    from checkout.db import get_db
+    from checkout.models import CheckoutSession, Merchant
+    from checkout.routing import choose
+
+    session_id = api.create(amount=12800).get_json()["id"]
+    with app.app_context():
+        shop = get_db().get(Merchant, merchant.id)
+        shop.settings = {**(shop.settings or {}), "gateway_routes": [
+            {"gateway": "stripe"},  # everything … but Stripe here takes cards only
+            {"methods": ["konbini"], "gateway": "sandbox"}]}
+        get_db().commit()
+        checkout = get_db().get(CheckoutSession, session_id)
+        assert choose(checkout, "card", "JPY", 12800) == ["stripe"]
+        assert choose(checkout, "konbini", "JPY", 12800) == ["sandbox"]
+        assert choose(checkout, "paypay", "JPY", 12800) == ["sandbox"]  # the default
+        shop.settings = {**shop.settings, "gateway_routes": [
+            {"gateway": "stripe", "backups": ["sandbox"]}]}
+        get_db().commit()
+        assert choose(checkout, "konbini", "JPY", 12800) == ["sandbox"]
+
+
+def test_a_rule_naming_a_method_stripe_cannot_take_is_refused(api: Any) -> None:
+    refused = api.client.put("/v1/gateway_routes", headers=api.headers(), json={
+        "rules": [{"methods": ["card", "konbini"], "gateway": "stripe"}]})
+    assert refused.status_code == 400
+    assert "'stripe' cannot take konbini" in refused.get_json()["error"]["message"]
+
+
+def test_routing_and_the_adapter_agree_on_what_stripe_takes(app: Flask,
+                                                             stripe_emulator: str) -> None:
+    from checkout.gateway.base import GatewayError, PaymentRequest
+    from checkout.gateway.stripe_adapter import StripeGateway
+    from checkout.methods import CATALOG
+    from checkout.routing import takes
+
+    gateway = StripeGateway(API_KEY, api_base=stripe_emulator, emulator="localstripe")
+    with app.app_context():
+        for method in CATALOG:
+            if method == "card":
+                assert takes("stripe", method)
+                continue
+            assert not takes("stripe", method), method
+            with pytest.raises(GatewayError) as refused:
+                gateway.create_payment(PaymentRequest(
+                    idempotency_key=f"k-{method}", amount=1000, currency="JPY",
+                    method=method, return_url="https://kessai.example/r"))
+            assert refused.value.code == "method_unsupported"
