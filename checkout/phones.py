@@ -12,10 +12,18 @@ import unicodedata
 
 _KOREA = re.compile(r"010\d{8}")
 _JAPAN = re.compile(r"0[789]0\d{8}")
+# Hyphens and dashes of every width a Japanese IME may produce (ー, −, ‐ …) and spaces.
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー−]")
+
+
+def digits(text: str) -> str:
+    """NFKC, then drop spaces and hyphens of any width (０９０－１２３４ → 0901234): what the
+    Japanese forms (markets/japan/text.py) and "remember me" both accept."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
 def _national(text: str) -> str:
-    number = re.sub(r"[\s\-().]", "", unicodedata.normalize("NFKC", text or ""))
+    number = re.sub(r"[().]", "", digits(text))
     for country_code in ("+82", "+81"):
         if number.startswith(country_code):
             return "0" + number[len(country_code):].lstrip("0")

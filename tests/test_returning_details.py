@@ -31,6 +31,8 @@ BACKENDS = ("sqlite", "postgresql")
     ("090-1234-5678", "+819012345678"),
     ("+81 (0)80 1234 5678", "+818012345678"),
     ("07012345678", "+817012345678"),
+    ("090ー1234ー5678", "+819012345678"),  # as a Japanese IME types it; the forms accept it
+    ("０９０−１２３４−５６７８", "+819012345678"),
 ])
 def test_korean_and_japanese_mobiles_however_typed(typed: str, stored: str) -> None:
     assert normalize_mobile(typed) == stored

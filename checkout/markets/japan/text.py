@@ -2,7 +2,7 @@
 
 * フリガナ: hiragana and half-width katakana become full-width katakana (ｶﾀｶﾅ → カタカナ).
 * Digits: full-width digits become ASCII (NFKC), and NFKC turns the ideographic space into an
-  ASCII one, so spaces and hyphens are allowed and dropped afterwards.
+  ASCII one, so spaces and hyphens are allowed and dropped afterwards (``phones.digits``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import unicodedata
 import jaconv
 
 from ...emails import looks_like_email
+from ...phones import digits
 
 KANA_PATTERN = re.compile(r"^[ァ-ヶー　 ]+$")
 PHONE_PATTERN = re.compile(r"^0\d{9,10}$")
@@ -31,10 +32,6 @@ def is_katakana(text: str) -> bool:
     return bool(KANA_PATTERN.fullmatch(text or ""))
 
 
-def digits(text: str) -> str:
-    """NFKC, then drop spaces and hyphens of any width (０９０－１２３４ → 0901234)."""
-    value = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"[\s\-‐‑‒–—―ー−]", "", value)
 
 
 def normalize_phone(text: str) -> str | None:
