@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
@@ -177,7 +177,15 @@ def forget_device(response: Any) -> Any:
 
 
 def device_profile(db: Session) -> ShopperProfile | None:
-    """The profile this browser's cookie names, if the cookie is ours and the profile exists."""
+    """The profile this browser's cookie names, if the cookie is ours and the profile exists.
+    Read once per request: the pay page asks for it to order the methods, fill the forms and
+    name the card, and a payment again to learn what was typed."""
+    if "kessai_device_profile" not in g:
+        g.kessai_device_profile = _profile_from_cookie(db)
+    return g.kessai_device_profile  # type: ignore[no-any-return]
+
+
+def _profile_from_cookie(db: Session) -> ShopperProfile | None:
     value = request.cookies.get(DEVICE_COOKIE)
     if not value:
         return None
