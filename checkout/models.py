@@ -317,7 +317,20 @@ class Notification(Base):
 
 # ---- returning shoppers (checkout/returning/): a profile shared by every merchant of this host
 
-class ShopperProfile(Base):
+class KnownByContact:
+    """A shopper known by an e-mail or a mobile number (E.164): a profile, and the enrolment
+    whose code confirms it."""
+
+    email: Mapped[str | None]
+    phone: Mapped[str | None]
+
+    @property
+    def known_as(self) -> str:
+        """The e-mail or mobile number, as the shopper writes it."""
+        return self.email or display_mobile(self.phone or "")
+
+
+class ShopperProfile(KnownByContact, Base):
     """A shopper who chose to be remembered, after confirming their e-mail or mobile number
     (``phone``, E.164) with a code: one of the two is who they are. It holds what speeds up the
     next checkout — never a card number: cards are the gateway's tokens (``SavedCard``);
@@ -339,11 +352,6 @@ class ShopperProfile(Base):
         back_populates="profile", cascade="all, delete-orphan", order_by="SavedCard.created")
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="profile", cascade="all, delete-orphan", order_by="Passkey.created")
-
-    @property
-    def known_as(self) -> str:
-        """The e-mail or mobile number the shopper confirmed, as they write it."""
-        return self.email or display_mobile(self.phone or "")
 
 
 class SavedCard(Base):
@@ -408,7 +416,7 @@ class PasskeyChallenge(Base):
     used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
-class Enrolment(Base):
+class Enrolment(KnownByContact, Base):
     """"Remember me" ticked on a paid order, until the shopper confirms the code sent to their
     e-mail or, by text, to their mobile (``phone``): the card's token waits here, and becomes a
     saved card of a profile only then."""
@@ -427,11 +435,6 @@ class Enrolment(Base):
     verified_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     profile_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created: Mapped[int] = mapped_column(BigInteger, default=now)
-
-    @property
-    def known_as(self) -> str:
-        """Where the code went, as the shopper writes it."""
-        return self.email or display_mobile(self.phone or "")
 
 
 class VaultDeletion(Base):
