@@ -174,14 +174,15 @@ def submit(session_id: str) -> Any:
         return _render_checkout(checkout, method_id=method.id, status=409, notice=_(
             "A payment for this order is still in progress, so nothing new was charged. "
             "Please wait a moment and check the status before paying again."))
-    if payment.status != FAILED:
-        # What was typed is remembered only for a shopper who asked: ticked "remember me" now
-        # (kept until the code is confirmed), or signed in on this device already.
+    # What was typed is remembered only for a shopper who asked: ticked "remember me" now
+    # (kept until the code is confirmed), or signed in on this device already.
+    profile = profiles.device_profile(get_db())
+    if payment.status != FAILED and (remember or profile is not None):
         learned = remembered.details_from(checkout, method.id, request.form)
         if remember:
             profiles.start_enrolment(get_db(), checkout, remember, token[1] if token else None,
                                      token[0] if token else None, details=learned)
-        if (profile := profiles.device_profile(get_db())) is not None:
+        if profile is not None:
             remembered.remember_details(profile, learned)
         get_db().commit()
     return respond_to_payment(checkout, payment)
